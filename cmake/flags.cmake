@@ -1,0 +1,40 @@
+# Floating-point and ISA flags, set in this one place (see docs/ordering.md#compiler-flags).
+#
+# -ffp-contract=off: g++ fuses a*b+c into an FMA by default, even with -std=c++20; our canonical
+#   orders write every FMA explicitly (kernels/hd.h fma_rn), so nothing may be contracted implicitly.
+# -fno-math-errno: lets std::sqrt/std::fma inline as instructions; it changes no result.
+# Never -ffast-math or -Ofast. Never -march=native: it also changes tuning, so we name a level.
+
+include(CheckCXXSourceRuns)
+
+if(NOT DEFINED LOCKSTEP_ARCH)
+  set(_lockstep_default_arch "")
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+    set(_lockstep_default_arch "x86-64-v3")
+    set(CMAKE_REQUIRED_FLAGS "-march=x86-64")
+    check_cxx_source_runs("int main(){ return __builtin_cpu_supports(\"x86-64-v4\") ? 0 : 1; }"
+                          LOCKSTEP_HOST_HAS_X86_64_V4)
+    unset(CMAKE_REQUIRED_FLAGS)
+    if(LOCKSTEP_HOST_HAS_X86_64_V4)
+      set(_lockstep_default_arch "x86-64-v4")
+    endif()
+  elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+    set(_lockstep_default_arch "armv8-a")
+  endif()
+  set(LOCKSTEP_ARCH "${_lockstep_default_arch}" CACHE STRING
+      "Instruction-set level passed as -march (x86-64-v3, x86-64-v4, armv8-a, ...); results do not depend on it")
+endif()
+
+set(LOCKSTEP_HOST_FLAGS -ffp-contract=off -fno-math-errno -Wall -Wextra)
+if(LOCKSTEP_ARCH)
+  list(APPEND LOCKSTEP_HOST_FLAGS -march=${LOCKSTEP_ARCH})
+endif()
+
+function(lockstep_apply_flags target)
+  target_compile_options(${target} PRIVATE ${LOCKSTEP_HOST_FLAGS})
+endfunction()
+
+# Everything that links lockstep also compiles its headers (kernels/ included) with the same flags.
+add_compile_options(${LOCKSTEP_HOST_FLAGS})
+string(REPLACE ";" " " LOCKSTEP_HOST_FLAGS_STRING "${LOCKSTEP_HOST_FLAGS}")
+message(STATUS "lockstep: LOCKSTEP_ARCH=${LOCKSTEP_ARCH}; host flags: ${LOCKSTEP_HOST_FLAGS_STRING}")

@@ -1,0 +1,56 @@
+// Shared checks and helpers for the op front-ends in core/ops/.
+#pragma once
+
+#include <string_view>
+
+#include "core/autograd.h"
+#include "core/registry.h"
+#include "core/tensor.h"
+
+namespace lockstep::ops {
+
+inline void check_defined(std::string_view op, std::string_view what, const Tensor& t) {
+  LS_CHECK(t.defined(), Error, op, ": ", what, " is an undefined tensor");
+}
+
+inline void check_float(std::string_view op, std::string_view what, const Tensor& t) {
+  check_defined(op, what, t);
+  LS_CHECK(t.dtype() == DType::F32, DTypeError, op, ": expected ", what, " of dtype float32, got ",
+           dtype_name(t.dtype()));
+}
+
+inline void check_same_device(std::string_view op, const Tensor& a, const Tensor& b) {
+  LS_CHECK(a.device() == b.device(), DeviceError, op, ": tensors on different devices (", device_name(a.device()),
+           " and ", device_name(b.device()), ")");
+}
+
+inline void check_rank(std::string_view op, std::string_view what, std::string_view letters, const Tensor& t) {
+  LS_CHECK(t.rank() == static_cast<i64>(letters.size()), ShapeError, op, ": expected ", what, " (",
+           [&] {
+             std::string s;
+             for (size_t i = 0; i < letters.size(); ++i) s += (i ? "," : "") + std::string(1, letters[i]);
+             return s;
+           }(),
+           "), got ", t.shape());
+}
+
+inline Tensor empty_like(const Tensor& t, const Shape& shape) { return Tensor::empty(shape, DType::F32, t.device()); }
+inline Tensor empty_like(const Tensor& t) { return empty_like(t, t.shape()); }
+
+// A Node whose backward is a lambda; ops whose formula is short use it instead of a class.
+template <class F>
+class LambdaNode : public Node {
+ public:
+  LambdaNode(std::string name, F f) : Node(std::move(name)), f_(std::move(f)) {}
+  std::vector<Tensor> backward(const Tensor& grad_output) override { return f_(grad_output); }
+
+ private:
+  F f_;
+};
+
+template <class F>
+void record(Tensor& output, std::string name, std::vector<Tensor> inputs, F backward) {
+  attach_node(output, std::make_shared<LambdaNode<F>>(std::move(name), std::move(backward)), std::move(inputs));
+}
+
+}  // namespace lockstep::ops

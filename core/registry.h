@@ -1,0 +1,45 @@
+// The kernel table: table[OpKind][Device][Mode] of typed function pointers (the PyTorch
+// DispatchStub idea, filled explicitly by register_cpu_kernels / register_cuda_kernels
+// rather than by static initialisers, which the linker drops from static libraries).
+//
+// Lookup rules: a missing Fast entry falls back to the Deterministic one (a deterministic
+// kernel is always an acceptable fast kernel). A missing Deterministic entry throws
+// NondeterministicError: deterministic mode never silently runs a nondeterministic kernel.
+#pragma once
+
+#include "core/device.h"
+#include "core/kernel_table.h"
+#include "core/mode.h"
+
+namespace lockstep {
+
+using AnyKernel = void (*)();
+
+class Registry {
+ public:
+  void set(OpKind op, Device device, Mode mode, AnyKernel fn);
+  AnyKernel get(OpKind op, Device device, Mode mode) const;
+  bool has(OpKind op, Device device, Mode mode) const;
+
+ private:
+  AnyKernel table_[static_cast<int>(OpKind::Count)][kDeviceCount][kModeCount] = {};
+};
+
+Registry& registry();  // filled on first use
+
+template <OpKind K>
+void register_kernel(Registry& r, Device device, Mode mode, typename KernelSig<K>::type fn) {
+  r.set(K, device, mode, reinterpret_cast<AnyKernel>(fn));
+}
+
+/// The kernel for op K on `device` in the current mode: `kernel<OpKind::Add>(Device::CPU)(a, b, y, n);`
+template <OpKind K>
+typename KernelSig<K>::type kernel(Device device) {
+  return reinterpret_cast<typename KernelSig<K>::type>(registry().get(K, device, current_mode()));
+}
+
+// Backends: each fills the entries it implements.
+void register_cpu_kernels(Registry& r);
+void register_cuda_kernels(Registry& r);  // a no-op where CUDA was not built
+
+}  // namespace lockstep

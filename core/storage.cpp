@@ -1,0 +1,39 @@
+#include "core/storage.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/error.h"
+
+namespace lockstep {
+namespace {
+
+void* cpu_allocate(std::size_t bytes) {
+  const std::size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+void cpu_release(void* p) { std::free(p); }
+
+Storage::Allocator g_allocators[kDeviceCount] = {{cpu_allocate, cpu_release}, {nullptr, nullptr}};
+
+}  // namespace
+
+void Storage::set_allocator(Device device, Allocator allocator) {
+  g_allocators[static_cast<int>(device)] = allocator;
+}
+
+Storage::Storage(Device device, std::size_t bytes) : device_(device), bytes_(bytes), data_(nullptr) {
+  const Allocator& a = g_allocators[static_cast<int>(device)];
+  LS_CHECK(a.allocate != nullptr, DeviceError, "storage: no allocator for device '", device_name(device),
+           "' (was lockstep built with CUDA, and is a GPU present?)");
+  data_ = a.allocate(bytes);
+}
+
+Storage::~Storage() {
+  if (data_) g_allocators[static_cast<int>(device_)].release(data_);
+}
+
+}  // namespace lockstep

@@ -1,0 +1,39 @@
+// A flat, device-tagged byte buffer shared by a tensor and its views.
+// The CPU allocation is 64-byte aligned for the SIMD kernels; a CUDA backend provides
+// its own allocate/free pair through Storage::Allocator without changing Tensor.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "core/device.h"
+
+namespace lockstep {
+
+class Storage {
+ public:
+  struct Allocator {
+    void* (*allocate)(std::size_t bytes);
+    void (*release)(void* ptr);
+  };
+
+  Storage(Device device, std::size_t bytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  Device device() const { return device_; }
+  std::size_t bytes() const { return bytes_; }
+  void* data() { return data_; }
+  const void* data() const { return data_; }
+
+  // Installed by a device backend (cuda/) at start-up; CPU is built in.
+  static void set_allocator(Device device, Allocator allocator);
+
+ private:
+  Device device_;
+  std::size_t bytes_;
+  void* data_;
+};
+
+}  // namespace lockstep

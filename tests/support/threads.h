@@ -1,0 +1,33 @@
+// Runs a computation at several thread counts and restores the previous count.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "cpu/parallel.h"
+
+namespace lockstep::test {
+
+inline const std::vector<int> kThreadCounts = {1, 2, 3, 7, 16};
+
+class ThreadCountGuard {
+ public:
+  explicit ThreadCountGuard(int n) : previous_(num_threads()) { set_num_threads(n); }
+  ~ThreadCountGuard() { set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
+// result(t) for every t in kThreadCounts.
+template <class F>
+auto at_each_thread_count(F f) {
+  std::vector<decltype(f())> results;
+  for (int t : kThreadCounts) {
+    ThreadCountGuard g(t);
+    results.push_back(f());
+  }
+  return results;
+}
+
+}  // namespace lockstep::test
