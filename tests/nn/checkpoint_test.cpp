@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "nn/checkpoint.h"
+#include "tests/support/compare.h"
+#include "tests/support/data.h"
+
+namespace lockstep::nn {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lockstep_ckpt_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  static Checkpoint sample() {
+    Checkpoint c;
+    c.tensors.push_back({"b.weight", test::uniform_tensor(1, {3, 4})});
+    c.tensors.push_back({"a.bias", test::uniform_tensor(2, {5})});
+    c.metadata["step"] = "42";
+    return c;
+  }
+
+  std::string read(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  void write(const std::string& p, const std::string& bytes) {
+    std::ofstream(p, std::ios::binary) << bytes;
+  }
+
+  // Expects load_checkpoint to fail with an IoError naming the file and containing `fragment`.
+  void expect_load_error(const std::string& p, const std::string& fragment) {
+    try {
+      load_checkpoint(p);
+      ADD_FAILURE() << "expected IoError containing '" << fragment << "'";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CheckpointTest, RoundTripKeepsBitsOrderAndMetadata) {
+  const Checkpoint c = sample();
+  save_checkpoint(path("c.safetensors"), c);
+  const Checkpoint r = load_checkpoint(path("c.safetensors"));
+  ASSERT_EQ(r.tensors.size(), 2u);
+  EXPECT_EQ(r.tensors[0].name, "b.weight");
+  EXPECT_EQ(r.tensors[1].name, "a.bias");
+  EXPECT_EQ(r.tensors[0].tensor.shape(), Shape({3, 4}));
+  EXPECT_TRUE(test::bitwise_equal(r.tensors[0].tensor.to_vector(), c.tensors[0].tensor.to_vector()));
+  EXPECT_TRUE(test::bitwise_equal(r.get("a.bias").to_vector(), c.tensors[1].tensor.to_vector()));
+  EXPECT_EQ(r.metadata.at("step"), "42");
+  EXPECT_THROW(r.get("missing"), IoError);
+}
+
+TEST_F(CheckpointTest, FileFollowsTheSafetensorsLayout) {
+  save_checkpoint(path("c.safetensors"), sample());
+  const std::string bytes = read(path("c.safetensors"));
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  EXPECT_EQ(bytes.size(), 8 + n + (12 + 5) * 4);
+  EXPECT_EQ(bytes[8], '{');
+  EXPECT_NE(bytes.find("\"dtype\":\"F32\""), std::string::npos);
+}
+
+TEST_F(CheckpointTest, AtomicWriteLeavesNoTemporaryFiles) {
+  save_checkpoint(path("c.safetensors"), sample());
+  save_checkpoint(path("c.safetensors"), sample());
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    ++files;
+    EXPECT_EQ(e.path().filename(), "c.safetensors");
+  }
+  EXPECT_EQ(files, 1);
+}
+
+TEST_F(CheckpointTest, TruncatedFileIsRejected) {
+  save_checkpoint(path("c.safetensors"), sample());
+  const std::string bytes = read(path("c.safetensors"));
+  write(path("t.safetensors"), bytes.substr(0, bytes.size() - 3));
+  expect_load_error(path("t.safetensors"), "outside the data section");
+  write(path("s.safetensors"), bytes.substr(0, 5));
+  expect_load_error(path("s.safetensors"), "too short");
+}
+
+TEST_F(CheckpointTest, HugeHeaderLengthIsRejectedWithoutAllocating) {
+  std::string bytes(8, '\xff');
+  bytes += "{}";
+  write(path("h.safetensors"), bytes);
+  expect_load_error(path("h.safetensors"), "header length");
+}
+
+TEST_F(CheckpointTest, CorruptJsonNamesTheByte) {
+  save_checkpoint(path("c.safetensors"), sample());
+  std::string bytes = read(path("c.safetensors"));
+  bytes[8] = '#';  // the opening brace
+  write(path("j.safetensors"), bytes);
+  expect_load_error(path("j.safetensors"), "byte ");
+}
+
+TEST_F(CheckpointTest, WrongDtypeAndWrongSizeAreRejected) {
+  save_checkpoint(path("c.safetensors"), sample());
+  std::string bytes = read(path("c.safetensors"));
+  std::string dtype = bytes;
+  dtype.replace(dtype.find("F32"), 3, "F16");
+  write(path("d.safetensors"), dtype);
+  expect_load_error(path("d.safetensors"), "expected dtype F32");
+  std::string shape = bytes;
+  shape.replace(shape.find("[3,4]"), 5, "[4,4]");
+  write(path("e.safetensors"), shape);
+  expect_load_error(path("e.safetensors"), "needs 64 bytes");
+}
+
+TEST_F(CheckpointTest, MissingFileIsAnIoError) { expect_load_error(path("nope.safetensors"), "cannot open"); }
+
+}  // namespace
+}  // namespace lockstep::nn
