@@ -43,7 +43,9 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string tmp = (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+  std::string tmp_name = ".";
+  tmp_name.append(target.filename().string()).append(".tmp.").append(std::to_string(::getpid()));
+  const std::string tmp = (dir / tmp_name).string();
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   LS_CHECK(fd >= 0, IoError, tmp, ": cannot create: ", errno_text());
   size_t written = 0;

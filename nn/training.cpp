@@ -1,0 +1,102 @@
+#include "nn/training.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "nn/sha256.h"
+
+namespace lockstep::nn {
+
+Tensor normalize_images(const std::uint8_t* pixels, i64 count, i64 rows, i64 cols, float mean, float std) {
+  Tensor t = Tensor::empty({count, 1, rows, cols});
+  float* out = t.data<float>();
+  const i64 n = count * rows * cols;
+  for (i64 i = 0; i < n; ++i) {
+    const float v = static_cast<float>(pixels[i]) / 255.0f;
+    out[i] = (v - mean) / std;
+  }
+  return t;
+}
+
+Tensor labels_tensor(const std::vector<std::uint8_t>& labels) {
+  std::vector<i64> v(labels.begin(), labels.end());
+  return Tensor::from_ints(v, {static_cast<i64>(v.size())});
+}
+
+Batch gather_batch(const Tensor& images, const Tensor& labels, const std::vector<i64>& order, i64 begin, i64 end) {
+  LS_CHECK(0 <= begin && begin < end && end <= static_cast<i64>(order.size()), ShapeError, "gather_batch: range [",
+           begin, ", ", end, ") outside an order of ", order.size());
+  const i64 b = end - begin;
+  const i64 row = images.numel() / images.size(0);
+  std::vector<i64> dims = images.shape().dims();
+  dims[0] = b;
+  Batch batch{Tensor::empty(Shape(dims)), Tensor::empty({b}, DType::I64)};
+  const float* src = images.data<float>();
+  const i64* lab = labels.data<i64>();
+  float* dst = batch.x.data<float>();
+  i64* y = batch.y.data<i64>();
+  for (i64 i = 0; i < b; ++i) {
+    const i64 idx = order[static_cast<size_t>(begin + i)];
+    std::memcpy(dst + i * row, src + idx * row, static_cast<size_t>(row) * sizeof(float));
+    y[i] = lab[idx];
+  }
+  return batch;
+}
+
+Batch slice_batch(const Tensor& images, const Tensor& labels, i64 begin, i64 end) {
+  std::vector<i64> order(static_cast<size_t>(end - begin));
+  for (i64 i = begin; i < end; ++i) order[static_cast<size_t>(i - begin)] = i;
+  return gather_batch(images, labels, order, 0, end - begin);
+}
+
+float train_step(Module& model, SGD& opt, const Batch& batch, std::int64_t step) {
+  model.train(true);
+  model.set_step(step);
+  Tensor loss = ops::nll_loss(model(batch.x), batch.y);
+  loss.backward();
+  opt.step();
+  model.zero_grad();
+  return loss.item();
+}
+
+EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i64 batch_size) {
+  LS_CHECK(batch_size >= 1, Error, "evaluate: expected batch size >= 1, got ", batch_size);
+  NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  EvalResult r;
+  const i64 n = images.size(0);
+  for (i64 begin = 0; begin < n; begin += batch_size) {
+    const i64 end = std::min(n, begin + batch_size);
+    const Batch batch = slice_batch(images, labels, begin, end);
+    const Tensor logp = model(batch.x);
+    const float* lp = logp.data<float>();
+    const i64* y = batch.y.data<i64>();
+    const i64 classes = logp.size(1);
+    for (i64 i = 0; i < end - begin; ++i) {
+      const float* row = lp + i * classes;
+      i64 best = 0;
+      for (i64 c = 1; c < classes; ++c)
+        if (row[c] > row[best]) best = c;
+      r.correct += best == y[i];
+      r.loss_sum -= static_cast<double>(row[y[i]]);
+    }
+    r.total += end - begin;
+  }
+  model.train(was_training);
+  return r;
+}
+
+std::string fingerprint(const std::vector<NamedTensor>& tensors) {
+  static_assert(std::endian::native == std::endian::little, "fingerprint hashes float32 little-endian bytes");
+  Sha256 h;
+  for (const auto& p : tensors) h.update(p.tensor.data<float>(), static_cast<size_t>(p.tensor.numel()) * 4);
+  return "sha256:" + h.finish_hex();
+}
+
+std::string fingerprint(const Module& model) { return fingerprint(model.parameters()); }
+
+}  // namespace lockstep::nn
