@@ -43,6 +43,9 @@ LS_KERNEL_SIG(NllLossFwd, const float* logp, const i64* target, float* loss, i64
 LS_KERNEL_SIG(NllLossBwd, const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols);
 // PyTorch SGD with momentum: v = momentum*v + g; p = p - lr*v (momentum 0: p = p - lr*g).
 LS_KERNEL_SIG(SgdUpdate, float* p, float* v, const float* g, float lr, float momentum, i64 n);
+// Dropout/Dropout2d forward and backward: y = keep(i) ? x * scale : 0 (kernels/dropout.h).
+namespace kernels { struct DropoutParams; }
+LS_KERNEL_SIG(DropoutApply, const float* x, float* y, const kernels::DropoutParams& d, i64 n);
 
 #undef LS_KERNEL_SIG
 

@@ -32,4 +32,6 @@ void log_softmax_bwd_det(const float* dy, const float* y, float* dx, i64 rows, i
 void nll_loss_fwd_det(const float* logp, const i64* target, float* loss, i64 rows, i64 cols);
 void nll_loss_bwd_det(const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols);
 
+void dropout_apply_det(const float* x, float* y, const kernels::DropoutParams& d, i64 n);
+
 }  // namespace lockstep::cpu

@@ -28,6 +28,7 @@ void register_cpu_kernels(Registry& r) {
   register_kernel<OpKind::LogSoftmaxBwd>(r, cpu, det, cpu::log_softmax_bwd_det);
   register_kernel<OpKind::NllLossFwd>(r, cpu, det, cpu::nll_loss_fwd_det);
   register_kernel<OpKind::NllLossBwd>(r, cpu, det, cpu::nll_loss_bwd_det);
+  register_kernel<OpKind::DropoutApply>(r, cpu, det, cpu::dropout_apply_det);
 }
 
 }  // namespace lockstep

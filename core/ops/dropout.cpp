@@ -1,0 +1,48 @@
+// dropout and dropout2d: validation, the key -> DropoutParams step, and autograd. The backward
+// formula dx = mask * scale * dy reuses the forward kernel with the same params, so the mask
+// is recomputed from the key (a few Philox blocks) rather than kept alive between passes.
+// See docs/randomness.md#dropout.
+#include "core/ops_random.h"
+#include "core/ops/common.h"
+#include "core/random.h"
+#include "kernels/dropout.h"
+
+namespace lockstep::ops {
+namespace {
+
+void check_dropout(std::string_view op, const Tensor& x, float p, const DropoutKey& key) {
+  check_float(op, "x", x);
+  LS_CHECK(p >= 0.0f && p <= 1.0f, Error, op, ": expected a drop probability p in [0, 1], got ", p);
+  LS_CHECK(key.step >= 0, Error, op, ": expected a training step >= 0, got ", key.step);
+}
+
+// y = mask * scale * x; differentiable (its backward is itself with the same params).
+Tensor apply_mask(const char* op, const Tensor& x, const kernels::DropoutParams& d) {
+  Tensor y = empty_like(x);
+  kernel<OpKind::DropoutApply>(x.device())(x.data<float>(), y.data<float>(), d, x.numel());
+  if (any_requires_grad({&x}))
+    record(y, op, {x}, [op, d](const Tensor& dy) { return std::vector<Tensor>{apply_mask(op, dy, d)}; });
+  return y;
+}
+
+kernels::DropoutParams params_for(const DropoutKey& key, float p, i64 group) {
+  return kernels::dropout_params(
+      random::stream_for_dropout(key.seed, key.layer_id, static_cast<std::uint64_t>(key.step)), p, group);
+}
+
+}  // namespace
+
+Tensor dropout(const Tensor& x, float p, bool training, const DropoutKey& key) {
+  check_dropout("dropout", x, p, key);
+  if (!training || p == 0.0f) return x;  // identity, as PyTorch: same tensor, same graph
+  return apply_mask("dropout", x, params_for(key, p, 1));
+}
+
+Tensor dropout2d(const Tensor& x, float p, bool training, const DropoutKey& key) {
+  check_dropout("dropout2d", x, p, key);
+  check_rank("dropout2d", "x", "NCHW", x);
+  if (!training || p == 0.0f) return x;
+  return apply_mask("dropout2d", x, params_for(key, p, x.size(2) * x.size(3)));
+}
+
+}  // namespace lockstep::ops
