@@ -1,8 +1,24 @@
-// TEMPORARY STUB: replaced by the real kernels for relu.
-#include "core/error.h"
+// CPU relu: one select per element (kernels/relu.h), so any split of the range is exact.
 #include "cpu/kernels.h"
+#include "cpu/parallel.h"
+#include "kernels/relu.h"
+
 namespace lockstep::cpu {
-[[noreturn]] static void stub() { throw UnsupportedError("relu: CPU kernel not implemented yet"); }
-void relu_fwd_det(const float*, float*, i64) {stub();}
-void relu_bwd_det(const float*, const float*, float*, i64) {stub();}
+namespace k = lockstep::kernels;
+namespace {
+constexpr i64 kElementGrain = 1 << 15;
+}  // namespace
+
+void relu_fwd_det(const float* x, float* y, i64 n) {
+  parallel_for(n, kElementGrain, [&](i64 lo, i64 hi) {
+    for (i64 i = lo; i < hi; ++i) y[i] = k::relu_fwd_elem(x[i]);
+  });
+}
+
+void relu_bwd_det(const float* dy, const float* x, float* dx, i64 n) {
+  parallel_for(n, kElementGrain, [&](i64 lo, i64 hi) {
+    for (i64 i = lo; i < hi; ++i) dx[i] = k::relu_bwd_elem(dy[i], x[i]);
+  });
+}
+
 }  // namespace lockstep::cpu

@@ -1,0 +1,66 @@
+// max_pool2d forward and backward, per output element and per (n,c) plane.
+// Implements docs/ordering.md#max_pool2d-forward and #max_pool2d-backward.
+// Tie rule, defined once here: the FIRST index in row-major window order wins on equal
+// values, and NaN propagates (the first NaN wins). Not here: padding, dilation, ceil mode.
+#pragma once
+
+#include "kernels/hd.h"
+#include "kernels/shapes.h"
+
+namespace lockstep::kernels {
+
+// P (or Q) for an input extent, window and stride; 0 when the window does not fit.
+LS_HD i64 pool_out_extent(i64 in, i64 window, i64 stride) { return in < window ? 0 : (in - window) / stride + 1; }
+
+// x: (N,C,H,W), y: (N,C,P,Q). x_plane is the (n,c) plane of x; returns y[n,c,p,q] and
+// writes its argmax as h*W + w within the plane.
+// Order: best = x[p*st, q*st]; for r, s row-major: v = x[p*st+r, q*st+s];
+//   if v > best or (v is NaN and best is not): best = v, idx = (h, w).
+// Why `>`: a later equal value never replaces, so the first index wins (as in PyTorch's CPU kernel).
+template <class T>
+LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q, i64* argmax) {
+  const i64 h0 = p * g.stride, w0 = q * g.stride;
+  i64 idx = h0 * g.W + w0;
+  T best = x_plane[idx];
+  for (i64 r = 0; r < g.R; ++r) {
+    for (i64 s = 0; s < g.S; ++s) {
+      const i64 i = (h0 + r) * g.W + (w0 + s);
+      const T v = x_plane[i];
+      if (v > best || (is_nan(v) && !is_nan(best))) {
+        best = v;
+        idx = i;
+      }
+    }
+  }
+  *argmax = idx;
+  return best;
+}
+
+// dy, argmax: the (n,c) planes of shape (P,Q); dx: the (n,c) plane of shape (H,W).
+// Order: dx = 0; for p, q row-major: dx[argmax[p,q]] = dx[argmax[p,q]] + dy[p,q].
+// Why a whole plane per call: overlapping windows (stride < window) send several dy to one
+// dx, and this fixes their order; planes are independent, so backends split over planes.
+template <class T>
+LS_HD void max_pool2d_bwd_plane(const T* dy_plane, const i64* argmax_plane, T* dx_plane, const Pool2dGeom& g) {
+  for (i64 i = 0; i < g.H * g.W; ++i) dx_plane[i] = T(0);
+  for (i64 o = 0; o < g.P * g.Q; ++o) dx_plane[argmax_plane[o]] = dx_plane[argmax_plane[o]] + dy_plane[o];
+}
+
+// The same result per input element (h, w), for backends that want one thread per dx:
+// Order: acc = 0; for the outputs (p, q) whose window holds (h, w), row-major:
+//   if argmax[p,q] == h*W + w: acc = acc + dy[p,q].
+// Equal bits to max_pool2d_bwd_plane: each dx element sees the same addends in the same order.
+template <class T>
+LS_HD T max_pool2d_bwd_elem(const T* dy_plane, const i64* argmax_plane, const Pool2dGeom& g, i64 h, i64 w) {
+  // Outputs p with p*stride <= h < p*stride + R.
+  const i64 p_lo = h < g.R ? 0 : (h - g.R) / g.stride + 1, p_hi = h / g.stride < g.P - 1 ? h / g.stride : g.P - 1;
+  const i64 q_lo = w < g.S ? 0 : (w - g.S) / g.stride + 1, q_hi = w / g.stride < g.Q - 1 ? w / g.stride : g.Q - 1;
+  const i64 target = h * g.W + w;
+  T acc = T(0);
+  for (i64 p = p_lo; p <= p_hi; ++p)
+    for (i64 q = q_lo; q <= q_hi; ++q)
+      if (argmax_plane[p * g.Q + q] == target) acc = acc + dy_plane[p * g.Q + q];
+  return acc;
+}
+
+}  // namespace lockstep::kernels
