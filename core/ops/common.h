@@ -28,7 +28,10 @@ inline void check_rank(std::string_view op, std::string_view what, std::string_v
   LS_CHECK(t.rank() == static_cast<i64>(letters.size()), ShapeError, op, ": expected ", what, " (",
            [&] {
              std::string s;
-             for (size_t i = 0; i < letters.size(); ++i) s += (i ? "," : "") + std::string(1, letters[i]);
+             for (size_t i = 0; i < letters.size(); ++i) {
+               if (i) s += ',';
+               s += letters[i];
+             }
              return s;
            }(),
            "), got ", t.shape());

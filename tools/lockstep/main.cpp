@@ -1,0 +1,114 @@
+// The lockstep command line: `lockstep train` (the reference MNIST CNN) and
+// `lockstep verify MANIFEST` (re-run a recorded run and compare fingerprints).
+// Only this file catches exceptions: it prints `error: …` (and a hint) and exits non-zero.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "core/error.h"
+#include "tools/lockstep/train_run.h"
+#include "tools/lockstep/verify.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+
+std::string join_args(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    s += argv[i];
+  }
+  return s;
+}
+
+void add_train_options(CLI::App& cmd, lockstep::cli::TrainOptions& o, std::string& mode) {
+  cmd.add_option("--data", o.data, "Directory with the four MNIST-layout IDX files (plain or .gz)")
+      ->capture_default_str();
+  cmd.add_option("--epochs", o.epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--batch-size", o.batch_size, "Training batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--test-batch-size", o.test_batch_size, "Evaluation batch size")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--lr", o.lr, "SGD learning rate")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--seed", o.seed, "Seed of every random stream (init, dropout, data order)")->capture_default_str();
+  cmd.add_option("--mode", mode, "deterministic (same bits everywhere) or fast")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"deterministic", "fast"}));
+  cmd.add_option("--device", o.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd.add_option("--threads", o.threads, "CPU threads (default: LOCKSTEP_THREADS or all cores)")
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--max-steps", o.max_steps, "Stop after N training steps (quick checks)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_flag("!--no-dropout", o.dropout, "Train the network without its dropout layers");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lockstep: a deterministic tensor and autograd engine.\n"
+               "Same seed, same bits: at any thread count, on any CPU level, on CPU or GPU."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lockstep 0.1.0");
+
+  lockstep::cli::TrainOptions train;
+  std::string train_mode = "deterministic";
+  CLI::App* train_cmd = app.add_subcommand(
+      "train", "Train the reference MNIST CNN (PyTorch's classic example recipe); the last line printed is its "
+               "weight fingerprint");
+  add_train_options(*train_cmd, train, train_mode);
+  train_cmd->add_option("--checkpoint-dir", train.checkpoint_dir,
+                        "Where checkpoints (epoch-N.safetensors, last.safetensors) and manifest.json go; '' for none")
+      ->capture_default_str();
+  train_cmd->add_option("--checkpoint-every", train.checkpoint_every, "Also checkpoint every N steps (0: epoch ends only)")
+      ->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train")
+      ->check(CLI::ExistingFile);
+  train_cmd->add_option("--manifest", train.manifest, "Run manifest path (default: <checkpoint-dir>/manifest.json)");
+  train_cmd->add_option("--fingerprint-every", train.fingerprint_every,
+                        "Record the weight fingerprint every N steps in the manifest (for verify)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  train_cmd->add_flag("--quiet,-q", train.quiet, "Print only the final fingerprint line");
+
+  lockstep::cli::VerifyOptions verify;
+  CLI::App* verify_cmd =
+      app.add_subcommand("verify", "Re-run a recorded run (or its first K steps) and compare its fingerprints");
+  verify_cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")
+      ->required()
+      ->check(CLI::ExistingFile);
+  verify_cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(CLI::PositiveNumber);
+  verify_cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(CLI::PositiveNumber);
+  verify_cmd->add_option("--data", verify.data, "Data directory, if it moved since the recorded run");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*train_cmd) {
+      train.mode = lockstep::parse_mode(train_mode);
+      train.command_line = join_args(argc, argv);
+      std::signal(SIGINT, on_signal);
+      std::signal(SIGTERM, on_signal);
+      const auto result = lockstep::cli::run_training(train, &g_stop);
+      std::printf("fingerprint: %s\n", result.fingerprint.c_str());
+      return result.interrupted ? 130 : 0;
+    }
+    if (*verify_cmd) return lockstep::cli::run_verify(verify);
+  } catch (const lockstep::IoError& e) {
+    std::fprintf(stderr, "error: %s\nhint: check the file, or re-create data with ./setup.sh\n", e.what());
+    return 2;
+  } catch (const lockstep::DeviceError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
