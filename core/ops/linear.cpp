@@ -1,0 +1,45 @@
+// linear: checks, autograd node and dispatch. Backward: dx by LinearBwdData, dw and db by
+// LinearBwdWeight (both reduce over the batch in canonical chunks).
+#include "core/ops.h"
+#include "core/ops/common.h"
+
+namespace lockstep::ops {
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  constexpr std::string_view op = "linear";
+  check_float(op, "input", x);
+  check_float(op, "weight", weight);
+  check_float(op, "bias", bias);
+  check_rank(op, "input", "NI", x);
+  check_rank(op, "weight", "OI", weight);
+  check_same_device(op, x, weight);
+  check_same_device(op, x, bias);
+  const i64 N = x.size(0), I = weight.size(1), O = weight.size(0);
+  LS_CHECK(x.size(1) == I, ShapeError, "linear: expected input (N,I) with I=", I, " (weight ", weight.shape(),
+           "), got ", x.shape());
+  LS_CHECK(bias.shape() == Shape({O}), ShapeError, "linear: expected bias (", O, "), got ", bias.shape());
+  const LinearGeom g{N, I, O};
+  Tensor y = empty_like(x, {N, O});
+  kernel<OpKind::LinearFwd>(x.device())(x.data<float>(), weight.data<float>(), bias.data<float>(), y.data<float>(), g);
+  if (any_requires_grad({&x, &weight, &bias})) {
+    const Tensor xs = x.detach(), ws = weight.detach();
+    const bool need_x = x.requires_grad(), need_params = weight.requires_grad() || bias.requires_grad();
+    record(y, "linear", {x, weight, bias}, [xs, ws, g, need_x, need_params](const Tensor& dy) {
+      std::vector<Tensor> grads(3);
+      if (need_x) {
+        grads[0] = empty_like(dy, xs.shape());
+        kernel<OpKind::LinearBwdData>(dy.device())(dy.data<float>(), ws.data<float>(), grads[0].data<float>(), g);
+      }
+      if (need_params) {
+        grads[1] = empty_like(dy, ws.shape());
+        grads[2] = empty_like(dy, {g.O});
+        kernel<OpKind::LinearBwdWeight>(dy.device())(dy.data<float>(), xs.data<float>(), grads[1].data<float>(),
+                                                     grads[2].data<float>(), g);
+      }
+      return grads;
+    });
+  }
+  return y;
+}
+
+}  // namespace lockstep::ops

@@ -1,0 +1,98 @@
+// End to end: the reference CNN trains, and its bits do not depend on the thread count.
+#include <gtest/gtest.h>
+
+#include "core/ops.h"
+#include "nn/mnist_net.h"
+#include "nn/training.h"
+#include "tests/support/data.h"
+#include "tests/support/threads.h"
+
+namespace lockstep::nn {
+namespace {
+
+// Synthetic, learnable data from a fixed integer hash: class c lights a c-dependent band of
+// rows on top of hash noise, so a CNN can fit it and the loss must fall.
+Batch synthetic_batch(std::uint64_t step, i64 batch) {
+  std::vector<float> x(static_cast<size_t>(batch * 784));
+  std::vector<i64> y(static_cast<size_t>(batch));
+  for (i64 n = 0; n < batch; ++n) {
+    const std::uint64_t id = step * static_cast<std::uint64_t>(batch) + static_cast<std::uint64_t>(n);
+    const i64 label = static_cast<i64>(test::mix64(id) % 10);
+    y[static_cast<size_t>(n)] = label;
+    for (i64 i = 0; i < 784; ++i) {
+      const i64 row = i / 28;
+      const float band = (row >= 2 * label + 4 && row < 2 * label + 8) ? 2.0f : 0.0f;
+      x[static_cast<size_t>(n * 784 + i)] = band + test::hash_uniform(id, static_cast<std::uint64_t>(i), -0.5f, 0.5f);
+    }
+  }
+  return {Tensor::from_vector(x, {batch, 1, 28, 28}), Tensor::from_ints(y, {batch})};
+}
+
+struct RunResult {
+  std::vector<float> losses;
+  std::string digest;
+};
+
+RunResult train_steps(int steps, bool dropout) {
+  MnistNet net({/*seed=*/7, dropout, 0.5f});
+  SGD opt(net.parameters(), 0.01f, 0.5f);
+  RunResult r;
+  for (int s = 0; s < steps; ++s) r.losses.push_back(train_step(net, opt, synthetic_batch(static_cast<std::uint64_t>(s), 32), s));
+  r.digest = fingerprint(net);
+  return r;
+}
+
+double mean_of(const std::vector<float>& v, size_t begin, size_t end) {
+  double s = 0;
+  for (size_t i = begin; i < end; ++i) s += v[i];
+  return s / static_cast<double>(end - begin);
+}
+
+TEST(MnistNet, TrainsFiftyStepsAndLossFalls) {
+  test::ThreadCountGuard threads(2);
+  const RunResult r = train_steps(50, /*dropout=*/false);
+  // Chance level is ln(10) = 2.30; at the reference lr the last ten steps must average clearly
+  // below the first ten (measured: 2.31 -> 1.91; a wrong gradient leaves it at chance or diverges).
+  EXPECT_GT(mean_of(r.losses, 0, 10), 1.9);
+  EXPECT_LT(mean_of(r.losses, 40, 50), 0.9 * mean_of(r.losses, 0, 10));
+}
+
+TEST(MnistNet, WeightDigestIdenticalAtOneAndTwoThreads) {
+  RunResult one, two;
+  {
+    test::ThreadCountGuard t(1);
+    one = train_steps(50, false);
+  }
+  {
+    test::ThreadCountGuard t(2);
+    two = train_steps(50, false);
+  }
+  EXPECT_EQ(one.digest, two.digest);
+  for (size_t i = 0; i < one.losses.size(); ++i) EXPECT_EQ(one.losses[i], two.losses[i]) << "step " << i;
+}
+
+TEST(MnistNet, OneStepGradientsBitwiseIdenticalAtEveryThreadCount) {
+  const Batch batch = synthetic_batch(0, 32);
+  const auto grads = test::at_each_thread_count([&] {
+    MnistNet net({3, /*dropout=*/true, 0.5f});
+    net.set_step(0);
+    ops::nll_loss(net(batch.x), batch.y).backward();
+    std::vector<NamedTensor> g;
+    for (auto& p : net.parameters()) g.push_back({p.name, p.tensor.grad()});
+    return fingerprint(g);
+  });
+  for (const auto& g : grads) EXPECT_EQ(g, grads[0]);
+}
+
+TEST(MnistNet, RejectsWrongInputShape) {
+  MnistNet net;
+  try {
+    net(Tensor::zeros({2, 3, 28, 28}));
+    FAIL() << "expected ShapeError";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("(2,3,28,28)"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace lockstep::nn
