@@ -17,6 +17,7 @@ PACKAGES=(
   nlohmann-json3-dev                             # run manifests, checkpoint headers
   zlib1g-dev                                     # .gz IDX files
   libssl-dev                                     # SHA-256 fingerprints (libcrypto)
+  python3                                        # command-line tests, tools/ scripts
 )
 if [[ -n "${LOCKSTEP_EXTRA_PACKAGES:-}" ]]; then PACKAGES+=(${LOCKSTEP_EXTRA_PACKAGES}); fi
 if [[ -f tools/setup/packages.txt ]]; then mapfile -t -O "${#PACKAGES[@]}" PACKAGES < <(grep -v '^#' tools/setup/packages.txt | sed '/^$/d'); fi

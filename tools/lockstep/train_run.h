@@ -1,0 +1,72 @@
+// One training run of the reference network: the loop behind `lockstep train` and
+// `lockstep verify`. Everything random is counter-based (docs/randomness.md), so the
+// position (epoch, batch, step) plus the weights and momentum buffers is the whole state:
+// a checkpoint holds exactly that, and resuming reproduces the uninterrupted bits.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/mode.h"
+#include "core/shape.h"
+
+namespace lockstep::cli {
+
+struct TrainOptions {
+  std::string data = "data/mnist";
+  int epochs = 4;
+  i64 batch_size = 32;
+  i64 test_batch_size = 64;
+  float lr = 0.01f;
+  float momentum = 0.5f;
+  std::uint64_t seed = 1;
+  Mode mode = Mode::Deterministic;
+  std::string device = "cpu";
+  int threads = 0;      // 0: LOCKSTEP_THREADS or the hardware
+  i64 max_steps = -1;   // -1: no limit
+  bool dropout = true;
+  float norm_mean = 0.1307f;
+  float norm_std = 0.3081f;
+  std::string checkpoint_dir = "checkpoints";  // empty: no checkpoints
+  i64 checkpoint_every = 0;                     // 0: only at epoch ends and on SIGINT/SIGTERM
+  std::string resume;                           // checkpoint to continue from
+  std::string manifest;                         // empty: <checkpoint_dir>/manifest.json, or none
+  i64 fingerprint_every = 1;                    // record a fingerprint every N steps in the manifest
+  bool quiet = false;
+  std::string command_line;
+};
+
+nlohmann::json options_to_json(const TrainOptions& o);        // the reproducible recipe
+TrainOptions options_from_json(const nlohmann::json& recipe);  // inverse, for verify
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;
+  double test_loss = 0;
+  i64 correct = 0, total = 0;
+  double seconds = 0, samples_per_second = 0;
+  std::string fingerprint;
+};
+
+struct TrainResult {
+  std::string fingerprint;
+  i64 steps = 0;
+  bool interrupted = false;
+  std::vector<EpochRecord> epochs;
+  std::vector<std::pair<i64, std::string>> step_fingerprints;  // (step, fingerprint) after that many steps
+};
+
+// Called after each recorded step fingerprint; returning false stops the run (verify uses it).
+using StepObserver = std::function<bool(i64 step, const std::string& fingerprint)>;
+
+// Runs training as the options say, printing progress unless quiet; writes checkpoints and
+// the manifest. `stop` is polled after every step (set by SIGINT/SIGTERM).
+TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop = nullptr,
+                         const StepObserver& observer = nullptr);
+
+}  // namespace lockstep::cli
