@@ -34,4 +34,15 @@ void nll_loss_bwd_det(const float* dloss, const i64* target, float* dlogp, i64 r
 
 void dropout_apply_det(const float* x, float* y, const kernels::DropoutParams& d, i64 n);
 
+void gather_rows_det(const void* src, const i64* index, void* dst, i64 rows, i64 row_bytes);
+
+// Fast variants (Mode::Fast only; each file says why it is nondeterministic).
+void conv2d_fwd_fast(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g);
+void conv2d_bwd_data_fast(const float* dy, const float* w, float* dx, const Conv2dGeom& g);
+void conv2d_bwd_weight_fast(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g);
+void linear_fwd_fast(const float* x, const float* w, const float* b, float* y, const LinearGeom& g);
+void linear_bwd_data_fast(const float* dy, const float* w, float* dx, const LinearGeom& g);
+void linear_bwd_weight_fast(const float* dy, const float* x, float* dw, float* db, const LinearGeom& g);
+void sum_fast(const float* x, i64 n, float* y);
+
 }  // namespace lockstep::cpu

@@ -29,6 +29,17 @@ void register_cpu_kernels(Registry& r) {
   register_kernel<OpKind::NllLossFwd>(r, cpu, det, cpu::nll_loss_fwd_det);
   register_kernel<OpKind::NllLossBwd>(r, cpu, det, cpu::nll_loss_bwd_det);
   register_kernel<OpKind::DropoutApply>(r, cpu, det, cpu::dropout_apply_det);
+  register_kernel<OpKind::GatherRows>(r, cpu, det, cpu::gather_rows_det);
+
+  // Fast variants; every op without one here runs its deterministic kernel in fast mode.
+  constexpr Mode fast = Mode::Fast;
+  register_kernel<OpKind::Sum>(r, cpu, fast, cpu::sum_fast);
+  register_kernel<OpKind::Conv2dFwd>(r, cpu, fast, cpu::conv2d_fwd_fast);
+  register_kernel<OpKind::Conv2dBwdData>(r, cpu, fast, cpu::conv2d_bwd_data_fast);
+  register_kernel<OpKind::Conv2dBwdWeight>(r, cpu, fast, cpu::conv2d_bwd_weight_fast);
+  register_kernel<OpKind::LinearFwd>(r, cpu, fast, cpu::linear_fwd_fast);
+  register_kernel<OpKind::LinearBwdData>(r, cpu, fast, cpu::linear_bwd_data_fast);
+  register_kernel<OpKind::LinearBwdWeight>(r, cpu, fast, cpu::linear_bwd_weight_fast);
 }
 
 }  // namespace lockstep
