@@ -1,0 +1,474 @@
+// conv2d: every pass (forward, backward data, backward weight and bias) against a float64
+// reference with bounds derived from the chain length, bitwise on integer inputs, thread
+// independence, the documented order (docs/ordering.md#conv2d-forward, #conv2d-backward-data,
+// #conv2d-backward-weight) restated in plain loops, row forms == element forms, a
+// double-precision full-Jacobian gradient check, autograd wiring and error paths.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "core/mode.h"
+#include "core/ops.h"
+#include "kernels/conv2d.h"
+#include "tests/reference/conv2d_ref.h"
+#include "tests/support/compare.h"
+#include "tests/support/data.h"
+#include "tests/support/gradcheck.h"
+#include "tests/support/threads.h"
+
+namespace lockstep {
+namespace {
+
+using ref::Conv2dShape;
+using test::bitwise_equal;
+namespace k = lockstep::kernels;
+
+std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
+double abs_sum(const std::vector<float>& v) {
+  double s = 0;
+  for (float f : v) s += std::fabs(f);
+  return s;
+}
+bool non_constant(const std::vector<float>& v) {
+  return std::any_of(v.begin(), v.end(), [&](float f) { return f != v.front(); });
+}
+std::string name(const Conv2dShape& s) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "N%lld C%lld %lldx%lld K%lld %lldx%lld st%lld pad%lld", (long long)s.N, (long long)s.C,
+                (long long)s.H, (long long)s.W, (long long)s.K, (long long)s.R, (long long)s.S, (long long)s.stride,
+                (long long)s.pad);
+  return buf;
+}
+k::Conv2dGeom geom(const Conv2dShape& s) { return {s.N, s.C, s.H, s.W, s.K, s.R, s.S, s.P(), s.Q(), s.stride, s.pad}; }
+
+// The MNIST layers at batch 32, and odd shapes: stride 2 and 3, padding 1 and 2, R != S,
+// and N = 13 / 19 so the batch reduction ends in a partial chunk of kBatchChunk = 8.
+const Conv2dShape kMnistC1{32, 1, 28, 28, 10, 5, 5, 1, 0};
+const Conv2dShape kMnistC2{32, 10, 12, 12, 20, 5, 5, 1, 0};
+const Conv2dShape kOddSt2{13, 3, 7, 9, 5, 3, 3, 2, 1};
+const Conv2dShape kOddPad2{13, 2, 6, 5, 3, 4, 3, 1, 2};
+const Conv2dShape kOddSt3{19, 2, 11, 10, 4, 5, 4, 3, 2};
+const std::vector<Conv2dShape> kShapes = {kMnistC1, kMnistC2, kOddSt2, kOddPad2, kOddSt3};
+
+struct ConvData {
+  std::vector<float> x, w, b, g;  // g: the upstream gradient dy
+};
+ConvData uniform_data(const Conv2dShape& s, std::uint64_t seed) {
+  return {test::uniform_values(seed, s.x_size()), test::uniform_values(seed + 1, s.w_size()),
+          test::uniform_values(seed + 2, s.K), test::uniform_values(seed + 3, s.y_size())};
+}
+ConvData int_data(const Conv2dShape& s, std::uint64_t seed) {
+  return {test::int_values(seed, s.x_size(), -3, 3), test::int_values(seed + 1, s.w_size(), -3, 3),
+          test::int_values(seed + 2, s.K, -3, 3), test::int_values(seed + 3, s.y_size(), -3, 3)};
+}
+
+struct ConvRun {
+  std::vector<float> y, dx, dw, db;
+  bool has_dx = false, has_dw = false, has_db = false;
+  std::vector<float> all() const {
+    std::vector<float> v = y;
+    for (const auto* part : {&dx, &dw, &db}) v.insert(v.end(), part->begin(), part->end());
+    return v;
+  }
+};
+
+// y = conv2d(x, w, b); the gradients from sum(y * g).backward(), so the conv node sees dy = g
+// exactly (sum's backward is 1, and 1 * g is exact).
+ConvRun run_conv(const ConvData& d, const Conv2dShape& s, Mode mode = Mode::Deterministic, bool need_x = true,
+                 bool need_w = true, bool need_b = true) {
+  ModeGuard guard(mode);
+  Tensor x = Tensor::from_vector(d.x, {s.N, s.C, s.H, s.W}).set_requires_grad(need_x);
+  Tensor w = Tensor::from_vector(d.w, {s.K, s.C, s.R, s.S}).set_requires_grad(need_w);
+  Tensor b = Tensor::from_vector(d.b, {s.K}).set_requires_grad(need_b);
+  Tensor y = ops::conv2d(x, w, b, {s.stride, s.pad});
+  EXPECT_EQ(y.shape(), Shape({s.N, s.K, s.P(), s.Q()}));
+  ops::sum(ops::mul(y, Tensor::from_vector(d.g, y.shape()))).backward();
+  ConvRun r;
+  r.y = y.to_vector();
+  if ((r.has_dx = x.grad().defined())) r.dx = x.grad().to_vector();
+  if ((r.has_dw = w.grad().defined())) r.dw = w.grad().to_vector();
+  if ((r.has_db = b.grad().defined())) r.db = b.grad().to_vector();
+  return r;
+}
+
+// |got - ref| <= chain_bound(n_i, sum|terms_i|) per element; prints the largest error/bound
+// ratio so the slack of the bound is visible in the log.
+::testing::AssertionResult within(const std::vector<float>& got, const ref::RefSums& r,
+                                  const std::function<double(size_t)>& n_roundings, const std::string& what) {
+  std::vector<double> bound(r.value.size());
+  double worst = 0;
+  for (size_t i = 0; i < bound.size(); ++i) {
+    bound[i] = test::chain_bound(n_roundings(i), r.abs_sum[i]);
+    const double err = i < got.size() ? std::fabs(double(got[i]) - r.value[i]) : 0.0;
+    if (bound[i] > 0) worst = std::max(worst, err / bound[i]);
+  }
+  std::printf("  %-60s max |err|/bound = %.3g\n", what.c_str(), worst);
+  return test::within_bounds(got, r.value, bound, what);
+}
+
+TEST(Conv2d, WithinFloat64Reference) {
+  // Bounds (Higham eq. 3.5, |err| <= gamma_n sum|terms| with gamma_n <= 2nu):
+  // * det forward: acc = b, then one fma (one rounding) per tap; b, the oldest term, goes
+  //   through at most taps = terms-1 roundings. Backward data: acc = 0, one fma per tap. So
+  //   n = terms, the reference's term count (padded taps counted, a loose upper bound).
+  // * det weight/bias: a chunk is a chain of at most min(N,8)*P*Q roundings, then the
+  //   partials are added left to right (chunks-1 roundings): n = min(N,8)*P*Q + chunks.
+  // * fast (any order, e.g. GEMM blocking): a product is rounded at most once and any
+  //   summation tree of `terms` leaves has depth <= terms-1: n = terms.
+  for (Mode mode : {Mode::Deterministic, Mode::Fast}) {
+    const bool det = mode == Mode::Deterministic;
+    for (const Conv2dShape& s : kShapes) {
+      const ConvData d = uniform_data(s, 11);
+      const ConvRun got = run_conv(d, s, mode);
+      ASSERT_GT(abs_sum(got.y), 0);
+      ASSERT_TRUE(non_constant(got.y) && non_constant(got.dx) && non_constant(got.dw));
+      const auto y = ref::conv2d_fwd(test::to_double(d.x), test::to_double(d.w), test::to_double(d.b), s);
+      const auto dx = ref::conv2d_bwd_data(test::to_double(d.g), test::to_double(d.w), s);
+      const auto dw = ref::conv2d_bwd_weight(test::to_double(d.g), test::to_double(d.x), s);
+      const auto db = ref::conv2d_bwd_bias(test::to_double(d.g), s);
+      const double chunk_n = double(std::min<i64>(s.N, k::kBatchChunk) * s.P() * s.Q() +
+                                    k::num_chunks(s.N, k::kBatchChunk));
+      auto by_terms = [](const ref::RefSums& r) { return [p = &r](size_t i) { return double(p->terms[i]); }; };
+      auto batch_n = [&](const ref::RefSums& r) {
+        return det ? std::function<double(size_t)>([chunk_n](size_t) { return chunk_n; }) : by_terms(r);
+      };
+      const std::string what = std::string(mode_name(mode)) + " " + name(s);
+      EXPECT_TRUE(within(got.y, y, by_terms(y), what + " forward"));
+      EXPECT_TRUE(within(got.dx, dx, by_terms(dx), what + " backward data"));
+      EXPECT_TRUE(within(got.dw, dw, batch_n(dw), what + " backward weight"));
+      EXPECT_TRUE(within(got.db, db, batch_n(db), what + " backward bias"));
+    }
+  }
+}
+
+TEST(Conv2d, ExactOnIntegerInputs) {
+  // Integers in [-3,3]: every partial sum is an integer below 2^24 (at most 2048 products
+  // of magnitude <= 9 here), so any order is exact and must equal the reference bitwise.
+  for (Mode mode : {Mode::Deterministic, Mode::Fast})
+    for (const Conv2dShape& s : kShapes) {
+      const ConvData d = int_data(s, 21);
+      const ConvRun got = run_conv(d, s, mode);
+      const std::string what = std::string(mode_name(mode)) + " " + name(s);
+      const auto y = ref::conv2d_fwd(test::to_double(d.x), test::to_double(d.w), test::to_double(d.b), s);
+      EXPECT_TRUE(bitwise_equal(got.y, to_float(y.value), what + " forward"));
+      EXPECT_TRUE(bitwise_equal(got.dx, to_float(ref::conv2d_bwd_data(test::to_double(d.g), test::to_double(d.w), s).value),
+                                what + " backward data"));
+      EXPECT_TRUE(bitwise_equal(got.dw, to_float(ref::conv2d_bwd_weight(test::to_double(d.g), test::to_double(d.x), s).value),
+                                what + " backward weight"));
+      EXPECT_TRUE(bitwise_equal(got.db, to_float(ref::conv2d_bwd_bias(test::to_double(d.g), s).value),
+                                what + " backward bias"));
+      ASSERT_TRUE(non_constant(got.y) && non_constant(got.dx) && non_constant(got.dw) && abs_sum(got.db) > 0) << what;
+    }
+}
+
+TEST(Conv2d, DetBitwiseAcrossThreadsAndRunToRun) {
+  // conv2 at N=13: 13*20*8 = 2080 forward rows, 13*10*12 = 1560 input rows and 220 (k,c)
+  // slices + biases, so every thread count up to 16 splits all three passes.
+  for (const Conv2dShape& s : {Conv2dShape{13, 10, 12, 12, 20, 5, 5, 1, 0}, kOddSt2, kOddSt3}) {
+    const ConvData d = uniform_data(s, 31);
+    auto run = [&] { return run_conv(d, s).all(); };
+    const auto results = test::at_each_thread_count(run);
+    for (size_t i = 1; i < results.size(); ++i)
+      EXPECT_TRUE(bitwise_equal(results[i], results[0], name(s) + " threads=" + std::to_string(test::kThreadCounts[i])));
+    EXPECT_TRUE(bitwise_equal(run(), results.back(), name(s) + " run to run"));
+    ASSERT_TRUE(non_constant(results[0]));
+  }
+}
+
+// docs/ordering.md#conv2d-* restated in plain float loops with std::fma; `chunk` is the
+// documented 8, or another width to show that the check can see the chunking.
+ConvRun documented_order(const ConvData& d, const Conv2dShape& s, i64 chunk = 8) {
+  const i64 P = s.P(), Q = s.Q();
+  auto X = [&](i64 n, i64 c, i64 h, i64 w) { return d.x[((n * s.C + c) * s.H + h) * s.W + w]; };
+  auto Wt = [&](i64 kk, i64 c, i64 r, i64 t) { return d.w[((kk * s.C + c) * s.R + r) * s.S + t]; };
+  auto DY = [&](i64 n, i64 kk, i64 p, i64 q) { return d.g[((n * s.K + kk) * P + p) * Q + q]; };
+  auto inside = [&](i64 h, i64 w) { return h >= 0 && h < s.H && w >= 0 && w < s.W; };
+  ConvRun o;
+  // Forward: acc = b[k]; for c, r, s: skip padded taps; acc = fma(x, w, acc).
+  for (i64 n = 0; n < s.N; ++n)
+    for (i64 kk = 0; kk < s.K; ++kk)
+      for (i64 p = 0; p < P; ++p)
+        for (i64 q = 0; q < Q; ++q) {
+          float acc = d.b[kk];
+          for (i64 c = 0; c < s.C; ++c)
+            for (i64 r = 0; r < s.R; ++r)
+              for (i64 t = 0; t < s.S; ++t) {
+                const i64 h = p * s.stride - s.pad + r, w = q * s.stride - s.pad + t;
+                if (inside(h, w)) acc = std::fma(X(n, c, h, w), Wt(kk, c, r, t), acc);
+              }
+          o.y.push_back(acc);
+        }
+  // Backward data: acc = 0; for k, r, s with h + pad - r = p*stride, w + pad - s = q*stride.
+  for (i64 n = 0; n < s.N; ++n)
+    for (i64 c = 0; c < s.C; ++c)
+      for (i64 h = 0; h < s.H; ++h)
+        for (i64 w = 0; w < s.W; ++w) {
+          float acc = 0.0f;
+          for (i64 kk = 0; kk < s.K; ++kk)
+            for (i64 r = 0; r < s.R; ++r)
+              for (i64 t = 0; t < s.S; ++t) {
+                const i64 hp = h + s.pad - r, wq = w + s.pad - t;
+                if (hp < 0 || wq < 0 || hp % s.stride || wq % s.stride || hp / s.stride >= P || wq / s.stride >= Q) continue;
+                acc = std::fma(DY(n, kk, hp / s.stride, wq / s.stride), Wt(kk, c, r, t), acc);
+              }
+          o.dx.push_back(acc);
+        }
+  // Backward weight and bias: per chunk of 8 samples a chain over (n, p, q); partials added
+  // left to right from 0.
+  for (i64 kk = 0; kk < s.K; ++kk)
+    for (i64 c = 0; c < s.C; ++c)
+      for (i64 r = 0; r < s.R; ++r)
+        for (i64 t = 0; t < s.S; ++t) {
+          float total = 0.0f;
+          for (i64 n0 = 0; n0 < s.N; n0 += chunk) {
+            float part = 0.0f;
+            for (i64 n = n0; n < std::min(n0 + chunk, s.N); ++n)
+              for (i64 p = 0; p < P; ++p)
+                for (i64 q = 0; q < Q; ++q) {
+                  const i64 h = p * s.stride - s.pad + r, w = q * s.stride - s.pad + t;
+                  if (inside(h, w)) part = std::fma(DY(n, kk, p, q), X(n, c, h, w), part);
+                }
+            total = total + part;
+          }
+          o.dw.push_back(total);
+        }
+  for (i64 kk = 0; kk < s.K; ++kk) {
+    float total = 0.0f;
+    for (i64 n0 = 0; n0 < s.N; n0 += chunk) {
+      float part = 0.0f;
+      for (i64 n = n0; n < std::min(n0 + chunk, s.N); ++n)
+        for (i64 p = 0; p < P; ++p)
+          for (i64 q = 0; q < Q; ++q) part = part + DY(n, kk, p, q);
+      total = total + part;
+    }
+    o.db.push_back(total);
+  }
+  return o;
+}
+
+TEST(Conv2d, DocumentedOrder) {
+  // The op (CPU row forms, threaded) and the per-element definition (the CUDA contract) must
+  // both give the bits of the documented order. N = 13 and 19 end in partial chunks.
+  ASSERT_EQ(k::kBatchChunk, 8);
+  for (const Conv2dShape& s : {kOddSt2, Conv2dShape{19, 2, 6, 5, 3, 4, 3, 1, 2}, kOddSt3, kMnistC2}) {
+    const ConvData d = uniform_data(s, 41);
+    const ConvRun want = documented_order(d, s);
+    const ConvRun got = run_conv(d, s);
+    EXPECT_TRUE(bitwise_equal(got.y, want.y, name(s) + " forward"));
+    EXPECT_TRUE(bitwise_equal(got.dx, want.dx, name(s) + " backward data"));
+    EXPECT_TRUE(bitwise_equal(got.dw, want.dw, name(s) + " backward weight"));
+    EXPECT_TRUE(bitwise_equal(got.db, want.db, name(s) + " backward bias"));
+    const k::Conv2dGeom g = geom(s);
+    ConvRun elem;
+    for (i64 n = 0; n < s.N; ++n)
+      for (i64 kk = 0; kk < s.K; ++kk)
+        for (i64 p = 0; p < g.P; ++p)
+          for (i64 q = 0; q < g.Q; ++q) elem.y.push_back(k::conv2d_fwd_elem(d.x.data(), d.w.data(), d.b.data(), g, n, kk, p, q));
+    for (i64 n = 0; n < s.N; ++n)
+      for (i64 c = 0; c < s.C; ++c)
+        for (i64 h = 0; h < s.H; ++h)
+          for (i64 w = 0; w < s.W; ++w) elem.dx.push_back(k::conv2d_bwd_data_elem(d.g.data(), d.w.data(), g, n, c, h, w));
+    for (i64 kk = 0; kk < s.K; ++kk) {
+      for (i64 c = 0; c < s.C; ++c)
+        for (i64 r = 0; r < s.R; ++r)
+          for (i64 t = 0; t < s.S; ++t) elem.dw.push_back(k::conv2d_bwd_weight_elem(d.g.data(), d.x.data(), g, kk, c, r, t));
+      elem.db.push_back(k::conv2d_bwd_bias_elem(d.g.data(), g, kk));
+    }
+    EXPECT_TRUE(bitwise_equal(elem.all(), want.all(), name(s) + " element forms"));
+    ASSERT_TRUE(non_constant(want.y) && non_constant(want.dx) && non_constant(want.dw) && non_constant(want.db));
+    // The data are such that one sequential chain over the whole batch gives other bits.
+    EXPECT_FALSE(bitwise_equal(documented_order(d, s, s.N).dw, want.dw)) << name(s) << ": chunking not observable";
+  }
+}
+
+TEST(Conv2dKernels, RowFormEqualsElementForm) {
+  // Odd sizes, stride 1..3, padding 0..2, kernels wider than the stride, R != S, a 1-row
+  // output, and N = 19 (chunks of 8, 8, 3) for the weight chunks.
+  for (const Conv2dShape& s : {Conv2dShape{2, 3, 7, 9, 4, 3, 3, 1, 0}, Conv2dShape{2, 2, 9, 8, 3, 3, 5, 2, 2},
+                               Conv2dShape{3, 2, 11, 10, 2, 5, 4, 3, 1}, Conv2dShape{1, 1, 5, 5, 2, 5, 5, 3, 2},
+                               Conv2dShape{19, 2, 6, 7, 3, 4, 3, 2, 1}, Conv2dShape{2, 1, 4, 13, 2, 4, 2, 3, 0}}) {
+    const k::Conv2dGeom g = geom(s);
+    const ConvData d = uniform_data(s, 51);
+    std::vector<float> row(std::max(g.Q, g.W)), a, b;
+    for (i64 n = 0; n < g.N; ++n)
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 p = 0; p < g.P; ++p) {
+          k::conv2d_fwd_row(d.x.data(), d.w.data(), d.b.data(), g, n, kk, p, row.data());
+          a.insert(a.end(), row.begin(), row.begin() + g.Q);
+          for (i64 q = 0; q < g.Q; ++q) b.push_back(k::conv2d_fwd_elem(d.x.data(), d.w.data(), d.b.data(), g, n, kk, p, q));
+        }
+    EXPECT_TRUE(bitwise_equal(a, b, name(s) + " conv2d_fwd_row"));
+    ASSERT_TRUE(non_constant(b));
+    a.clear(), b.clear();
+    for (i64 n = 0; n < g.N; ++n)
+      for (i64 c = 0; c < g.C; ++c)
+        for (i64 h = 0; h < g.H; ++h) {
+          k::conv2d_bwd_data_row(d.g.data(), d.w.data(), g, n, c, h, row.data());
+          a.insert(a.end(), row.begin(), row.begin() + g.W);
+          for (i64 w = 0; w < g.W; ++w) b.push_back(k::conv2d_bwd_data_elem(d.g.data(), d.w.data(), g, n, c, h, w));
+        }
+    EXPECT_TRUE(bitwise_equal(a, b, name(s) + " conv2d_bwd_data_row"));
+    ASSERT_TRUE(non_constant(b));
+    a.clear(), b.clear();
+    std::vector<float> rs(g.R * g.S);
+    for (i64 j = 0; j < k::num_chunks(g.N, k::kBatchChunk); ++j)
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 c = 0; c < g.C; ++c) {
+          k::conv2d_bwd_weight_chunk_rs(d.g.data(), d.x.data(), g, j, kk, c, rs.data());
+          a.insert(a.end(), rs.begin(), rs.end());
+          for (i64 r = 0; r < g.R; ++r)
+            for (i64 t = 0; t < g.S; ++t) b.push_back(k::conv2d_bwd_weight_chunk(d.g.data(), d.x.data(), g, j, kk, c, r, t));
+        }
+    EXPECT_TRUE(bitwise_equal(a, b, name(s) + " conv2d_bwd_weight_chunk_rs"));
+    ASSERT_TRUE(non_constant(b));
+  }
+}
+
+TEST(Conv2d, GradCheck) {
+  // The kernels' element functions with T = double: the forward as a function of x, of w and
+  // of b separately, and the backward element functions as its vector-Jacobian product.
+  // The second geometry has N = 9: two batch chunks in the weight and bias gradients.
+  for (const Conv2dShape& s : {Conv2dShape{2, 2, 5, 5, 3, 3, 3, 2, 1}, Conv2dShape{9, 1, 4, 5, 2, 2, 3, 1, 1}}) {
+    const k::Conv2dGeom g = geom(s);
+    const std::vector<double> x0 = test::to_double(test::uniform_values(61, s.x_size()));
+    const std::vector<double> w0 = test::to_double(test::uniform_values(62, s.w_size()));
+    const std::vector<double> b0 = test::to_double(test::uniform_values(63, s.K));
+    auto fwd = [g, s](const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b) {
+      std::vector<double> y;
+      for (i64 n = 0; n < s.N; ++n)
+        for (i64 kk = 0; kk < s.K; ++kk)
+          for (i64 p = 0; p < g.P; ++p)
+            for (i64 q = 0; q < g.Q; ++q) y.push_back(k::conv2d_fwd_elem(x.data(), w.data(), b.data(), g, n, kk, p, q));
+      return y;
+    };
+    auto vjp_x = [g, s, &w0](const std::vector<double>&, const std::vector<double>& dy) {
+      std::vector<double> dx;
+      for (i64 n = 0; n < s.N; ++n)
+        for (i64 c = 0; c < s.C; ++c)
+          for (i64 h = 0; h < s.H; ++h)
+            for (i64 w = 0; w < s.W; ++w) dx.push_back(k::conv2d_bwd_data_elem(dy.data(), w0.data(), g, n, c, h, w));
+      return dx;
+    };
+    auto vjp_w = [g, s, &x0](const std::vector<double>&, const std::vector<double>& dy) {
+      std::vector<double> dw;
+      for (i64 kk = 0; kk < s.K; ++kk)
+        for (i64 c = 0; c < s.C; ++c)
+          for (i64 r = 0; r < s.R; ++r)
+            for (i64 t = 0; t < s.S; ++t) dw.push_back(k::conv2d_bwd_weight_elem(dy.data(), x0.data(), g, kk, c, r, t));
+      return dw;
+    };
+    auto vjp_b = [g, s](const std::vector<double>&, const std::vector<double>& dy) {
+      std::vector<double> db;
+      for (i64 kk = 0; kk < s.K; ++kk) db.push_back(k::conv2d_bwd_bias_elem(dy.data(), g, kk));
+      return db;
+    };
+    EXPECT_TRUE(test::gradcheck([&](const std::vector<double>& x) { return fwd(x, w0, b0); }, vjp_x, x0)) << name(s) << " x";
+    EXPECT_TRUE(test::gradcheck([&](const std::vector<double>& w) { return fwd(x0, w, b0); }, vjp_w, w0)) << name(s) << " w";
+    EXPECT_TRUE(test::gradcheck([&](const std::vector<double>& b) { return fwd(x0, w0, b); }, vjp_b, b0)) << name(s) << " b";
+  }
+}
+
+TEST(Conv2d, AutogradWiringMatchesReferenceBackward) {
+  // sum(conv2d(x,w,b) * g).backward() must route dy = g to each input that wants a gradient,
+  // and only to those; partial requests must not change the bits of what is computed.
+  const Conv2dShape s = kOddSt2;
+  const ConvData d = uniform_data(s, 71);
+  const ConvRun all = run_conv(d, s);
+  ASSERT_TRUE(all.has_dx && all.has_dw && all.has_db);
+  const auto dx = ref::conv2d_bwd_data(test::to_double(d.g), test::to_double(d.w), s);
+  const auto dw = ref::conv2d_bwd_weight(test::to_double(d.g), test::to_double(d.x), s);
+  const auto db = ref::conv2d_bwd_bias(test::to_double(d.g), s);
+  const double chunk_n = double(8 * s.P() * s.Q() + k::num_chunks(s.N, 8));
+  EXPECT_TRUE(within(all.dx, dx, [&](size_t i) { return double(dx.terms[i]); }, "autograd x.grad"));
+  EXPECT_TRUE(within(all.dw, dw, [&](size_t) { return chunk_n; }, "autograd w.grad"));
+  EXPECT_TRUE(within(all.db, db, [&](size_t) { return chunk_n; }, "autograd b.grad"));
+
+  const ConvRun only_w = run_conv(d, s, Mode::Deterministic, false, true, false);
+  EXPECT_FALSE(only_w.has_dx);
+  EXPECT_FALSE(only_w.has_db);
+  ASSERT_TRUE(only_w.has_dw);
+  EXPECT_TRUE(bitwise_equal(only_w.dw, all.dw, "only weight requires grad"));
+  EXPECT_TRUE(bitwise_equal(only_w.y, all.y, "forward unchanged"));
+
+  const ConvRun only_x = run_conv(d, s, Mode::Deterministic, true, false, false);
+  EXPECT_FALSE(only_x.has_dw);
+  EXPECT_FALSE(only_x.has_db);
+  ASSERT_TRUE(only_x.has_dx);
+  EXPECT_TRUE(bitwise_equal(only_x.dx, all.dx, "only input requires grad"));
+
+  const ConvRun only_b = run_conv(d, s, Mode::Deterministic, false, false, true);
+  EXPECT_FALSE(only_b.has_dx);
+  EXPECT_FALSE(only_b.has_dw);
+  ASSERT_TRUE(only_b.has_db);
+  EXPECT_TRUE(bitwise_equal(only_b.db, all.db, "only bias requires grad"));
+}
+
+TEST(Conv2d, PaddedTapsSkippedAndUnreadInputsGetPlusZero) {
+  // Padding rule: a tap in the padding is skipped, so an infinite weight only reaches the
+  // outputs whose tap reads a real input; 0 * inf would make every padded output NaN.
+  const Conv2dShape s{1, 1, 3, 3, 1, 3, 3, 1, 1};
+  ConvData d{std::vector<float>(9, 1.0f), std::vector<float>(9, 1.0f), {0.5f}, std::vector<float>(9, 1.0f)};
+  d.w[0] = INFINITY;  // tap (0,0) reads (p-1, q-1): inside only for p, q >= 1
+  const ConvRun got = run_conv(d, s, Mode::Deterministic, false, true, false);
+  for (i64 p = 0; p < 3; ++p)
+    for (i64 q = 0; q < 3; ++q) {
+      const float y = got.y[p * 3 + q];
+      if (p >= 1 && q >= 1)
+        EXPECT_EQ(y, INFINITY) << p << "," << q;
+      else
+        EXPECT_TRUE(std::isfinite(y)) << "padded tap was not skipped at " << p << "," << q << ": " << y;
+    }
+  // Stride 3 with a 2x2 kernel on 7x8 (P = 2, Q = 3): rows 2, 5, 6 and columns 2, 5 are read
+  // by no tap; their dx is the chain's initial +0, with the sign bit clear.
+  const Conv2dShape t{1, 1, 7, 8, 1, 2, 2, 3, 0};
+  const ConvData e = uniform_data(t, 81);
+  const ConvRun got2 = run_conv(e, t, Mode::Deterministic, true, false, false);
+  for (i64 h = 0; h < t.H; ++h)
+    for (i64 w = 0; w < t.W; ++w) {
+      const bool read = h % 3 != 2 && w % 3 != 2 && h / 3 < t.P() && w / 3 < t.Q();
+      const float v = got2.dx[h * t.W + w];
+      if (read)
+        EXPECT_NE(v, 0.0f) << h << "," << w;
+      else
+        EXPECT_EQ(test::float_bits(v), 0u) << "unread input " << h << "," << w << " got " << test::hexfloat(v);
+    }
+}
+
+template <class E>
+void expect_error(const std::function<void()>& f, std::initializer_list<std::string> fragments) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an exception";
+  } catch (const E& e) {
+    for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
+  }
+}
+
+TEST(Conv2d, ErrorsNameOpAndShape) {
+  const Tensor w = Tensor::zeros({10, 1, 5, 5}), b = Tensor::zeros({10});
+  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({32, 3, 28, 28}), w, b); },
+                           {"conv2d", "(32,3,28,28)", "(10,1,5,5)"});
+  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 28, 28}), w, Tensor::zeros({5})); },
+                           {"conv2d", "bias", "(10)", "(5)"});
+  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({1, 28, 28}), w, b); },
+                           {"conv2d", "expected input (N,C,H,W)", "(1,28,28)"});
+  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 28, 28}), Tensor::zeros({10, 25}), b); },
+                           {"conv2d", "weight (K,C,R,S)", "(10,25)"});
+  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 4, 6}), w, b); },
+                           {"conv2d", "kernel 5x5", "(2,1,4,6)"});
+  // Padding makes the same input large enough.
+  EXPECT_EQ(ops::conv2d(Tensor::zeros({2, 1, 4, 6}), w, b, {1, 1}).shape(), Shape({2, 10, 2, 4}));
+  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 8, 8}), w, b, {0, 0}); }, {"conv2d", "stride=0"});
+  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 8, 8}), w, b, {1, -1}); }, {"conv2d", "padding=-1"});
+  expect_error<DTypeError>([&] { ops::conv2d(Tensor::from_ints(std::vector<i64>(25, 1), {1, 1, 5, 5}), w, b); },
+                           {"conv2d", "input", "float32"});
+  expect_error<DTypeError>([&] { ops::conv2d(Tensor::zeros({1, 1, 5, 5}), Tensor::from_ints(std::vector<i64>(250, 1), {10, 1, 5, 5}), b); },
+                           {"conv2d", "weight", "float32"});
+}
+
+}  // namespace
+}  // namespace lockstep

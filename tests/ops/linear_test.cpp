@@ -1,0 +1,372 @@
+// linear (y = x W^T + b): every pass (forward, backward data, backward weight and bias)
+// against a float64 reference with bounds derived from the chain length, bitwise on integer
+// inputs, thread independence, the documented order (docs/ordering.md#linear-forward,
+// #linear-backward-data, #linear-backward-weight) restated in plain loops, row forms ==
+// element forms, a double-precision full-Jacobian gradient check, autograd wiring and errors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "core/mode.h"
+#include "core/ops.h"
+#include "kernels/linear.h"
+#include "tests/reference/linear_ref.h"
+#include "tests/support/compare.h"
+#include "tests/support/data.h"
+#include "tests/support/gradcheck.h"
+#include "tests/support/threads.h"
+
+namespace lockstep {
+namespace {
+
+using ref::LinearShape;
+using test::bitwise_equal;
+namespace k = lockstep::kernels;
+
+std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
+double abs_sum(const std::vector<float>& v) {
+  double s = 0;
+  for (float f : v) s += std::fabs(f);
+  return s;
+}
+bool non_constant(const std::vector<float>& v) {
+  return std::any_of(v.begin(), v.end(), [&](float f) { return f != v.front(); });
+}
+std::string name(const LinearShape& s) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "N%lld %lld->%lld", (long long)s.N, (long long)s.I, (long long)s.O);
+  return buf;
+}
+
+// The MNIST layers at batch 32, and odd shapes whose batch ends in a partial chunk of 8.
+const LinearShape kFc1{32, 320, 50};
+const LinearShape kFc2{32, 50, 10};
+const LinearShape kOdd13{13, 7, 5};
+const LinearShape kOdd19{19, 33, 17};
+const std::vector<LinearShape> kShapes = {kFc1, kFc2, kOdd13, kOdd19, LinearShape{1, 3, 1}};
+
+struct LinData {
+  std::vector<float> x, w, b, g;  // g: the upstream gradient dy
+};
+LinData uniform_data(const LinearShape& s, std::uint64_t seed) {
+  return {test::uniform_values(seed, s.N * s.I), test::uniform_values(seed + 1, s.O * s.I),
+          test::uniform_values(seed + 2, s.O), test::uniform_values(seed + 3, s.N * s.O)};
+}
+LinData int_data(const LinearShape& s, std::uint64_t seed) {
+  return {test::int_values(seed, s.N * s.I, -3, 3), test::int_values(seed + 1, s.O * s.I, -3, 3),
+          test::int_values(seed + 2, s.O, -3, 3), test::int_values(seed + 3, s.N * s.O, -3, 3)};
+}
+
+struct LinRun {
+  std::vector<float> y, dx, dw, db;
+  bool has_dx = false, has_dw = false, has_db = false;
+  std::vector<float> all() const {
+    std::vector<float> v = y;
+    for (const auto* part : {&dx, &dw, &db}) v.insert(v.end(), part->begin(), part->end());
+    return v;
+  }
+};
+
+// y = linear(x, w, b); gradients from sum(y * g).backward(), so the node sees dy = g exactly.
+LinRun run_linear(const LinData& d, const LinearShape& s, Mode mode = Mode::Deterministic, bool need_x = true,
+                  bool need_w = true, bool need_b = true) {
+  ModeGuard guard(mode);
+  Tensor x = Tensor::from_vector(d.x, {s.N, s.I}).set_requires_grad(need_x);
+  Tensor w = Tensor::from_vector(d.w, {s.O, s.I}).set_requires_grad(need_w);
+  Tensor b = Tensor::from_vector(d.b, {s.O}).set_requires_grad(need_b);
+  Tensor y = ops::linear(x, w, b);
+  EXPECT_EQ(y.shape(), Shape({s.N, s.O}));
+  ops::sum(ops::mul(y, Tensor::from_vector(d.g, y.shape()))).backward();
+  LinRun r;
+  r.y = y.to_vector();
+  if ((r.has_dx = x.grad().defined())) r.dx = x.grad().to_vector();
+  if ((r.has_dw = w.grad().defined())) r.dw = w.grad().to_vector();
+  if ((r.has_db = b.grad().defined())) r.db = b.grad().to_vector();
+  return r;
+}
+
+// |got - ref| <= chain_bound(n_i, sum|terms_i|) per element; prints the largest error/bound ratio.
+::testing::AssertionResult within(const std::vector<float>& got, const ref::RefSums& r,
+                                  const std::function<double(size_t)>& n_roundings, const std::string& what) {
+  std::vector<double> bound(r.value.size());
+  double worst = 0;
+  for (size_t i = 0; i < bound.size(); ++i) {
+    bound[i] = test::chain_bound(n_roundings(i), r.abs_sum[i]);
+    const double err = i < got.size() ? std::fabs(double(got[i]) - r.value[i]) : 0.0;
+    if (bound[i] > 0) worst = std::max(worst, err / bound[i]);
+  }
+  std::printf("  %-40s max |err|/bound = %.3g\n", what.c_str(), worst);
+  return test::within_bounds(got, r.value, bound, what);
+}
+
+TEST(Linear, WithinFloat64Reference) {
+  // Bounds (Higham eq. 3.5, |err| <= gamma_n sum|terms| with gamma_n <= 2nu):
+  // * det forward: acc = b, one fma per i (I roundings; the reference counts I+1 terms);
+  //   backward data: acc = 0, one fma per o. So n = terms.
+  // * det weight/bias: a chunk chain of at most min(N,8) roundings, then chunks-1 additions
+  //   of the partials: n = min(N,8) + chunks.
+  // * fast (any order): one rounding per product and a summation tree of depth <= terms-1.
+  for (Mode mode : {Mode::Deterministic, Mode::Fast}) {
+    const bool det = mode == Mode::Deterministic;
+    for (const LinearShape& s : kShapes) {
+      const LinData d = uniform_data(s, 11);
+      const LinRun got = run_linear(d, s, mode);
+      ASSERT_GT(abs_sum(got.y), 0);
+      ASSERT_TRUE(non_constant(got.dx) && non_constant(got.dw));
+      const auto y = ref::linear_fwd(test::to_double(d.x), test::to_double(d.w), test::to_double(d.b), s);
+      const auto dx = ref::linear_bwd_data(test::to_double(d.g), test::to_double(d.w), s);
+      const auto dw = ref::linear_bwd_weight(test::to_double(d.g), test::to_double(d.x), s);
+      const auto db = ref::linear_bwd_bias(test::to_double(d.g), s);
+      const double chunk_n = double(std::min<i64>(s.N, k::kBatchChunk) + k::num_chunks(s.N, k::kBatchChunk));
+      auto by_terms = [](const ref::RefSums& r) { return [p = &r](size_t i) { return double(p->terms[i]); }; };
+      auto batch_n = [&](const ref::RefSums& r) {
+        return det ? std::function<double(size_t)>([chunk_n](size_t) { return chunk_n; }) : by_terms(r);
+      };
+      const std::string what = std::string(mode_name(mode)) + " " + name(s);
+      EXPECT_TRUE(within(got.y, y, by_terms(y), what + " forward"));
+      EXPECT_TRUE(within(got.dx, dx, by_terms(dx), what + " backward data"));
+      EXPECT_TRUE(within(got.dw, dw, batch_n(dw), what + " backward weight"));
+      EXPECT_TRUE(within(got.db, db, batch_n(db), what + " backward bias"));
+    }
+  }
+}
+
+TEST(Linear, ExactOnIntegerInputs) {
+  // Integers in [-3,3]: partial sums are integers far below 2^24 (at most 321 terms of
+  // magnitude <= 9), so any order is exact and must equal the reference bitwise.
+  for (Mode mode : {Mode::Deterministic, Mode::Fast})
+    for (const LinearShape& s : kShapes) {
+      const LinData d = int_data(s, 21);
+      const LinRun got = run_linear(d, s, mode);
+      const std::string what = std::string(mode_name(mode)) + " " + name(s);
+      EXPECT_TRUE(bitwise_equal(
+          got.y, to_float(ref::linear_fwd(test::to_double(d.x), test::to_double(d.w), test::to_double(d.b), s).value),
+          what + " forward"));
+      EXPECT_TRUE(bitwise_equal(got.dx, to_float(ref::linear_bwd_data(test::to_double(d.g), test::to_double(d.w), s).value),
+                                what + " backward data"));
+      EXPECT_TRUE(bitwise_equal(got.dw, to_float(ref::linear_bwd_weight(test::to_double(d.g), test::to_double(d.x), s).value),
+                                what + " backward weight"));
+      EXPECT_TRUE(bitwise_equal(got.db, to_float(ref::linear_bwd_bias(test::to_double(d.g), s).value),
+                                what + " backward bias"));
+      ASSERT_GT(abs_sum(got.y) * abs_sum(got.dx) * abs_sum(got.dw), 0) << what;
+    }
+}
+
+TEST(Linear, DetBitwiseAcrossThreadsAndRunToRun) {
+  // N = 77 rows (19 ranges of the 4-row grain) and 2*50 weight/bias items: all 16 threads work.
+  for (const LinearShape& s : {LinearShape{77, 320, 50}, kOdd19}) {
+    const LinData d = uniform_data(s, 31);
+    auto run = [&] { return run_linear(d, s).all(); };
+    const auto results = test::at_each_thread_count(run);
+    for (size_t i = 1; i < results.size(); ++i)
+      EXPECT_TRUE(bitwise_equal(results[i], results[0], name(s) + " threads=" + std::to_string(test::kThreadCounts[i])));
+    EXPECT_TRUE(bitwise_equal(run(), results.back(), name(s) + " run to run"));
+    ASSERT_TRUE(non_constant(results[0]));
+  }
+}
+
+// docs/ordering.md#linear-* restated in plain float loops with std::fma; `chunk` is the
+// documented 8, or another width to show that the check can see the chunking.
+LinRun documented_order(const LinData& d, const LinearShape& s, i64 chunk = 8) {
+  LinRun o;
+  for (i64 n = 0; n < s.N; ++n)
+    for (i64 j = 0; j < s.O; ++j) {
+      float acc = d.b[j];
+      for (i64 i = 0; i < s.I; ++i) acc = std::fma(d.x[n * s.I + i], d.w[j * s.I + i], acc);
+      o.y.push_back(acc);
+    }
+  for (i64 n = 0; n < s.N; ++n)
+    for (i64 i = 0; i < s.I; ++i) {
+      float acc = 0.0f;
+      for (i64 j = 0; j < s.O; ++j) acc = std::fma(d.g[n * s.O + j], d.w[j * s.I + i], acc);
+      o.dx.push_back(acc);
+    }
+  for (i64 j = 0; j < s.O; ++j)
+    for (i64 i = 0; i < s.I; ++i) {
+      float total = 0.0f;
+      for (i64 n0 = 0; n0 < s.N; n0 += chunk) {
+        float part = 0.0f;
+        for (i64 n = n0; n < std::min(n0 + chunk, s.N); ++n) part = std::fma(d.g[n * s.O + j], d.x[n * s.I + i], part);
+        total = total + part;
+      }
+      o.dw.push_back(total);
+    }
+  for (i64 j = 0; j < s.O; ++j) {
+    float total = 0.0f;
+    for (i64 n0 = 0; n0 < s.N; n0 += chunk) {
+      float part = 0.0f;
+      for (i64 n = n0; n < std::min(n0 + chunk, s.N); ++n) part = part + d.g[n * s.O + j];
+      total = total + part;
+    }
+    o.db.push_back(total);
+  }
+  return o;
+}
+
+TEST(Linear, DocumentedOrder) {
+  // The op (CPU row forms, threaded) and the per-element definition must both give the bits
+  // of the documented order. N = 13 and 19 end in partial chunks.
+  ASSERT_EQ(k::kBatchChunk, 8);
+  for (const LinearShape& s : {kOdd13, kOdd19, kFc1, LinearShape{43, 50, 10}}) {
+    const LinData d = uniform_data(s, 41);
+    const LinRun want = documented_order(d, s);
+    const LinRun got = run_linear(d, s);
+    EXPECT_TRUE(bitwise_equal(got.y, want.y, name(s) + " forward"));
+    EXPECT_TRUE(bitwise_equal(got.dx, want.dx, name(s) + " backward data"));
+    EXPECT_TRUE(bitwise_equal(got.dw, want.dw, name(s) + " backward weight"));
+    EXPECT_TRUE(bitwise_equal(got.db, want.db, name(s) + " backward bias"));
+    const k::LinearGeom g{s.N, s.I, s.O};
+    LinRun elem;
+    for (i64 n = 0; n < s.N; ++n)
+      for (i64 o = 0; o < s.O; ++o) elem.y.push_back(k::linear_fwd_elem(d.x.data(), d.w.data(), d.b.data(), g, n, o));
+    for (i64 n = 0; n < s.N; ++n)
+      for (i64 i = 0; i < s.I; ++i) elem.dx.push_back(k::linear_bwd_data_elem(d.g.data(), d.w.data(), g, n, i));
+    for (i64 o = 0; o < s.O; ++o)
+      for (i64 i = 0; i < s.I; ++i) elem.dw.push_back(k::linear_bwd_weight_elem(d.g.data(), d.x.data(), g, o, i));
+    for (i64 o = 0; o < s.O; ++o) elem.db.push_back(k::linear_bwd_bias_elem(d.g.data(), g, o));
+    EXPECT_TRUE(bitwise_equal(elem.all(), want.all(), name(s) + " element forms"));
+    ASSERT_TRUE(non_constant(want.y) && non_constant(want.dx) && non_constant(want.dw) && non_constant(want.db));
+    EXPECT_FALSE(bitwise_equal(documented_order(d, s, s.N).dw, want.dw)) << name(s) << ": chunking not observable";
+  }
+}
+
+TEST(LinearKernels, RowFormEqualsElementForm) {
+  // Odd sizes, 1-wide rows and columns, and N = 19 (chunks 8, 8, 3) for the weight rows.
+  for (const LinearShape& s : {LinearShape{3, 7, 5}, LinearShape{19, 33, 17}, LinearShape{1, 1, 9},
+                               LinearShape{9, 13, 1}, LinearShape{17, 320, 50}}) {
+    const k::LinearGeom g{s.N, s.I, s.O};
+    const LinData d = uniform_data(s, 51);
+    std::vector<float> wt(s.I * s.O);
+    for (i64 o = 0; o < s.O; ++o)
+      for (i64 i = 0; i < s.I; ++i) wt[i * s.O + o] = d.w[o * s.I + i];
+    std::vector<float> row(std::max(s.I, s.O)), part(s.I), a, b;
+    for (i64 n = 0; n < s.N; ++n) {
+      k::linear_fwd_row(d.x.data(), wt.data(), d.b.data(), g, n, row.data());
+      a.insert(a.end(), row.begin(), row.begin() + s.O);
+      for (i64 o = 0; o < s.O; ++o) b.push_back(k::linear_fwd_elem(d.x.data(), d.w.data(), d.b.data(), g, n, o));
+    }
+    EXPECT_TRUE(bitwise_equal(a, b, name(s) + " linear_fwd_row"));
+    ASSERT_GT(abs_sum(b), 0);
+    a.clear(), b.clear();
+    for (i64 n = 0; n < s.N; ++n) {
+      k::linear_bwd_data_row(d.g.data(), d.w.data(), g, n, row.data());
+      a.insert(a.end(), row.begin(), row.begin() + s.I);
+      for (i64 i = 0; i < s.I; ++i) b.push_back(k::linear_bwd_data_elem(d.g.data(), d.w.data(), g, n, i));
+    }
+    EXPECT_TRUE(bitwise_equal(a, b, name(s) + " linear_bwd_data_row"));
+    ASSERT_GT(abs_sum(b), 0);
+    a.clear(), b.clear();
+    for (i64 o = 0; o < s.O; ++o) {
+      k::linear_bwd_weight_row(d.g.data(), d.x.data(), g, o, row.data(), part.data());
+      a.insert(a.end(), row.begin(), row.begin() + s.I);
+      for (i64 i = 0; i < s.I; ++i) b.push_back(k::linear_bwd_weight_elem(d.g.data(), d.x.data(), g, o, i));
+    }
+    EXPECT_TRUE(bitwise_equal(a, b, name(s) + " linear_bwd_weight_row"));
+    ASSERT_GT(abs_sum(b), 0);
+  }
+}
+
+TEST(Linear, GradCheck) {
+  // The kernels' element functions with T = double: the forward as a function of x, of w and
+  // of b separately, and the backward element functions as its vector-Jacobian product.
+  // N = 11 puts two batch chunks into the weight and bias gradients.
+  for (const LinearShape& s : {LinearShape{3, 4, 5}, LinearShape{11, 3, 2}}) {
+    const k::LinearGeom g{s.N, s.I, s.O};
+    const std::vector<double> x0 = test::to_double(test::uniform_values(61, s.N * s.I));
+    const std::vector<double> w0 = test::to_double(test::uniform_values(62, s.O * s.I));
+    const std::vector<double> b0 = test::to_double(test::uniform_values(63, s.O));
+    auto fwd = [g](const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b) {
+      std::vector<double> y;
+      for (i64 n = 0; n < g.N; ++n)
+        for (i64 o = 0; o < g.O; ++o) y.push_back(k::linear_fwd_elem(x.data(), w.data(), b.data(), g, n, o));
+      return y;
+    };
+    auto vjp_x = [g, &w0](const std::vector<double>&, const std::vector<double>& dy) {
+      std::vector<double> dx;
+      for (i64 n = 0; n < g.N; ++n)
+        for (i64 i = 0; i < g.I; ++i) dx.push_back(k::linear_bwd_data_elem(dy.data(), w0.data(), g, n, i));
+      return dx;
+    };
+    auto vjp_w = [g, &x0](const std::vector<double>&, const std::vector<double>& dy) {
+      std::vector<double> dw;
+      for (i64 o = 0; o < g.O; ++o)
+        for (i64 i = 0; i < g.I; ++i) dw.push_back(k::linear_bwd_weight_elem(dy.data(), x0.data(), g, o, i));
+      return dw;
+    };
+    auto vjp_b = [g](const std::vector<double>&, const std::vector<double>& dy) {
+      std::vector<double> db;
+      for (i64 o = 0; o < g.O; ++o) db.push_back(k::linear_bwd_bias_elem(dy.data(), g, o));
+      return db;
+    };
+    EXPECT_TRUE(test::gradcheck([&](const std::vector<double>& x) { return fwd(x, w0, b0); }, vjp_x, x0)) << name(s) << " x";
+    EXPECT_TRUE(test::gradcheck([&](const std::vector<double>& w) { return fwd(x0, w, b0); }, vjp_w, w0)) << name(s) << " w";
+    EXPECT_TRUE(test::gradcheck([&](const std::vector<double>& b) { return fwd(x0, w0, b); }, vjp_b, b0)) << name(s) << " b";
+  }
+}
+
+TEST(Linear, AutogradWiringMatchesReferenceBackward) {
+  // sum(linear(x,w,b) * g).backward() must route dy = g to each input that wants a gradient,
+  // and only to those; partial requests must not change the bits of what is computed.
+  const LinearShape s = kOdd19;
+  const LinData d = uniform_data(s, 71);
+  const LinRun all = run_linear(d, s);
+  ASSERT_TRUE(all.has_dx && all.has_dw && all.has_db);
+  const auto dx = ref::linear_bwd_data(test::to_double(d.g), test::to_double(d.w), s);
+  const auto dw = ref::linear_bwd_weight(test::to_double(d.g), test::to_double(d.x), s);
+  const auto db = ref::linear_bwd_bias(test::to_double(d.g), s);
+  const double chunk_n = double(8 + k::num_chunks(s.N, 8));
+  EXPECT_TRUE(within(all.dx, dx, [&](size_t i) { return double(dx.terms[i]); }, "autograd x.grad"));
+  EXPECT_TRUE(within(all.dw, dw, [&](size_t) { return chunk_n; }, "autograd w.grad"));
+  EXPECT_TRUE(within(all.db, db, [&](size_t) { return chunk_n; }, "autograd b.grad"));
+
+  const LinRun only_w = run_linear(d, s, Mode::Deterministic, false, true, false);
+  EXPECT_FALSE(only_w.has_dx);
+  EXPECT_FALSE(only_w.has_db);
+  ASSERT_TRUE(only_w.has_dw);
+  EXPECT_TRUE(bitwise_equal(only_w.dw, all.dw, "only weight requires grad"));
+  EXPECT_TRUE(bitwise_equal(only_w.y, all.y, "forward unchanged"));
+
+  const LinRun only_x = run_linear(d, s, Mode::Deterministic, true, false, false);
+  EXPECT_FALSE(only_x.has_dw);
+  EXPECT_FALSE(only_x.has_db);
+  ASSERT_TRUE(only_x.has_dx);
+  EXPECT_TRUE(bitwise_equal(only_x.dx, all.dx, "only input requires grad"));
+
+  const LinRun only_b = run_linear(d, s, Mode::Deterministic, false, false, true);
+  EXPECT_FALSE(only_b.has_dx);
+  EXPECT_FALSE(only_b.has_dw);
+  ASSERT_TRUE(only_b.has_db);
+  EXPECT_TRUE(bitwise_equal(only_b.db, all.db, "only bias requires grad"));
+}
+
+template <class E>
+void expect_error(const std::function<void()>& f, std::initializer_list<std::string> fragments) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an exception";
+  } catch (const E& e) {
+    for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
+  }
+}
+
+TEST(Linear, ErrorsNameOpAndShape) {
+  const Tensor w = Tensor::zeros({50, 320}), b = Tensor::zeros({50});
+  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 300}), w, b); }, {"linear", "(32,300)", "(50,320)"});
+  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 320}), w, Tensor::zeros({10})); },
+                           {"linear", "bias", "(50)", "(10)"});
+  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 20, 4, 4}), w, b); },
+                           {"linear", "expected input (N,I)", "(32,20,4,4)"});
+  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 320}), Tensor::zeros({320}), b); },
+                           {"linear", "weight (O,I)", "(320)"});
+  expect_error<DTypeError>([&] { ops::linear(Tensor::from_ints(std::vector<i64>(320, 1), {1, 320}), w, b); },
+                           {"linear", "input", "float32"});
+  expect_error<DTypeError>([&] { ops::linear(Tensor::zeros({1, 320}), w, Tensor::from_ints(std::vector<i64>(50, 1), {50})); },
+                           {"linear", "bias", "float32"});
+}
+
+}  // namespace
+}  // namespace lockstep
