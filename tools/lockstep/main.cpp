@@ -1,5 +1,6 @@
-// The lockstep command line: `lockstep train` (the reference MNIST CNN) and
-// `lockstep verify MANIFEST` (re-run a recorded run and compare fingerprints).
+// The lockstep command line: `lockstep train` (the reference MNIST CNN),
+// `lockstep verify MANIFEST` (re-run a recorded run and compare fingerprints) and
+// `lockstep study sum|kernels|training` (floating-point order experiments, tools/study/).
 // Only this file catches exceptions: it prints `error: …` (and a hint) and exits non-zero.
 #include <csignal>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "core/error.h"
 #include "tools/lockstep/train_run.h"
 #include "tools/lockstep/verify.h"
+#include "tools/study/study.h"
 
 namespace {
 
@@ -87,6 +89,29 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(CLI::PositiveNumber);
   verify_cmd->add_option("--data", verify.data, "Data directory, if it moved since the recorded run");
 
+  lockstep::study::StudyOptions study;
+  std::string study_threads;
+  CLI::App* study_cmd = app.add_subcommand(
+      "study", "Measure how the order of floating-point operations changes results (CSV, PNG plots, report.md)");
+  study_cmd->require_subcommand(1);
+  CLI::App* study_sum = study_cmd->add_subcommand("sum", "One float32 sum in many orders against the exact sum");
+  CLI::App* study_kernels = study_cmd->add_subcommand(
+      "kernels", "Each op and pass of the reference network, deterministic and fast, against a float64 reference");
+  CLI::App* study_training = study_cmd->add_subcommand(
+      "training", "Training runs across modes and thread counts: divergence, first differing step, accuracy; one-bit flip");
+  for (CLI::App* sub : {study_sum, study_kernels, study_training}) {
+    sub->add_option("--out", study.out, "Output directory (default: study/<experiment>)");
+    sub->add_flag("--quick", study.quick, "Small sizes: finishes in seconds (what the tests run)");
+    sub->add_option("--seed", study.seed, "Seed of the data and of every random order")->capture_default_str();
+    sub->add_option("--threads", study_threads, "Comma-separated CPU thread counts, e.g. 1,2,3,4");
+    sub->add_option("--runs", study.runs,
+                    "sum: random permutations; kernels: repeats per fast configuration; training: runs per mode")
+        ->check(CLI::PositiveNumber);
+  }
+  study_training->add_option("--steps", study.steps, "Training steps per run")->check(CLI::PositiveNumber);
+  study_training->add_option("--data", study.data, "MNIST-layout directory (synthetic data when absent)")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -100,6 +125,15 @@ int main(int argc, char** argv) {
       return result.interrupted ? 130 : 0;
     }
     if (*verify_cmd) return lockstep::cli::run_verify(verify);
+    if (*study_cmd) {
+      study.command_line = join_args(argc, argv);
+      if (!study_threads.empty()) study.threads = lockstep::study::parse_int_list(study_threads);
+      const std::string name = *study_sum ? "sum" : *study_kernels ? "kernels" : "training";
+      if (study.out.empty()) study.out = "study/" + name;
+      if (*study_sum) return lockstep::study::run_sum(study);
+      if (*study_kernels) return lockstep::study::run_kernels(study);
+      return lockstep::study::run_training(study);
+    }
   } catch (const lockstep::IoError& e) {
     std::fprintf(stderr, "error: %s\nhint: check the file, or re-create data with ./setup.sh\n", e.what());
     return 2;

@@ -1,0 +1,65 @@
+// Output helpers shared by the study experiments: CSV files, the markdown report, the call
+// to tools/study/plot.py, and a few statistics. Numbers written to CSV keep full precision
+// (floats as %.9g plus their hex form where bits matter), so the plots and the report's
+// sentences are reproducible from the files alone.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace lockstep::study {
+
+class Csv {
+ public:
+  Csv(const std::string& path, const std::vector<std::string>& header);
+  Csv& operator<<(const std::string& cell);
+  Csv& operator<<(const char* cell) { return *this << std::string(cell); }
+  Csv& operator<<(double v);
+  Csv& operator<<(std::int64_t v);
+  Csv& operator<<(int v) { return *this << static_cast<std::int64_t>(v); }
+  void end_row();
+  void close() { f_.close(); }  // before plot.py reads the file
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ofstream f_;
+  size_t columns_, cell_ = 0;
+};
+
+class Report {
+ public:
+  explicit Report(std::string title) { text_ = "# " + title + "\n\n"; }
+  void line(const std::string& s) { text_ += s + "\n"; }
+  void para(const std::string& s) { text_ += s + "\n\n"; }
+  void heading(const std::string& s) { text_ += "## " + s + "\n\n"; }
+  void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+  // An image link when the PNG exists, else a note that the plot was skipped.
+  void image(const std::string& out_dir, const std::string& png, const std::string& caption);
+  void write(const std::string& path) const;
+
+ private:
+  std::string text_;
+};
+
+// Runs `python3 <source>/tools/study/plot.py <experiment> <dir>`. Returns "" on success, else
+// why plots were not made (matplotlib missing, script failed); the report says so.
+std::string make_plots(const std::string& experiment, const std::string& out_dir);
+
+// Host facts for the report header: CPU model, hardware threads, build ISA level, commit.
+std::string machine_summary();
+bool cuda_available();  // true when the registry holds CUDA kernels (a CUDA build)
+
+std::string fmt_g(double v, int digits = 3);  // "1.23e-07", "0" for 0
+std::string fmt_pct(double v);                // 0.9474 -> "94.74%"
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+
+struct Stats {
+  double min = 0, max = 0, mean = 0, median = 0, p05 = 0, p95 = 0;
+  size_t count = 0;
+};
+Stats stats_of(std::vector<double> v);
+
+}  // namespace lockstep::study
