@@ -1,16 +1,23 @@
-// CPU conv2d, deterministic: threads take whole output rows (forward), whole input rows
-// (backward data) or whole (k, c) filter slices (backward weight), so each output's chain is
-// the one in kernels/conv2d.h whatever the thread count. See docs/ordering.md#conv2d-forward.
+// CPU conv2d, deterministic. Each pass packs im2col-style panels and runs register-blocked
+// chain tiles (kernels/conv2d.h, Note [Chain tiles]): every output's chain is the canonical
+// one of kernels/conv2d.h, vectorised only across independent outputs. Threads take whole
+// (sample, panel) items or whole batch chunks, so results do not depend on the thread count.
+// Where Note [Zero taps] does not hold (non-finite multipliers, a -0 bias with padding) the
+// row forms run instead. See docs/ordering.md#conv2d-forward.
 #include <vector>
 
+#include "cpu/chain_tiles.h"
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
 #include "kernels/conv2d.h"
 
 namespace lockstep::cpu {
 namespace k = lockstep::kernels;
+namespace {
 
-void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
+i64 panels_for(i64 cols) { return (cols + kNR - 1) / kNR; }
+
+void conv2d_fwd_rows(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
   parallel_for(g.N * g.K * g.P, 4, [&](i64 lo, i64 hi) {
     for (i64 row = lo; row < hi; ++row) {
       const i64 p = row % g.P, kk = (row / g.P) % g.K, n = row / (g.P * g.K);
@@ -19,7 +26,7 @@ void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, co
   });
 }
 
-void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
+void conv2d_bwd_data_rows(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
   parallel_for(g.N * g.C * g.H, 4, [&](i64 lo, i64 hi) {
     for (i64 row = lo; row < hi; ++row) {
       const i64 h = row % g.H, c = (row / g.H) % g.C, n = row / (g.H * g.C);
@@ -28,10 +35,9 @@ void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2
   });
 }
 
-void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
+void conv2d_bwd_weight_rows(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
   const i64 chunks = k::num_chunks(g.N, k::kBatchChunk);
   const i64 taps = g.R * g.S;
-  // Items 0..K*C-1 are (k, c) filter slices; items K*C..K*C+K-1 are the biases.
   parallel_for(g.K * g.C + g.K, 1, [&](i64 lo, i64 hi) {
     std::vector<float> part(static_cast<size_t>(taps));
     for (i64 item = lo; item < hi; ++item) {
@@ -48,6 +54,85 @@ void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db
         for (i64 t = 0; t < taps; ++t) out[t] = out[t] + part[static_cast<size_t>(t)];
       }
     }
+  });
+}
+
+}  // namespace
+
+void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
+  const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q;
+  if (g.pad > 0 && !k::conv2d_zero_taps_exact(w, g.K * crs, b, g.K)) return conv2d_fwd_rows(x, w, b, y, g);
+  const i64 panels = panels_for(pq);
+  parallel_for(g.N * panels, 1, [&](i64 lo, i64 hi) {
+    std::vector<float> panel(static_cast<size_t>(crs * kNR));
+    for (i64 item = lo; item < hi; ++item) {
+      const i64 n = item / panels, col0 = (item % panels) * kNR, nr = std::min<i64>(kNR, pq - col0);
+      k::conv2d_fwd_pack_panel<kNR>(x, g, n, col0, panel.data());
+      float* yt = y + k::conv_y_index(g, n, 0, 0, 0) + col0;
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 j = 0; j < nr; ++j) yt[kk * pq + j] = b[kk];
+      tile_rows(w, crs, 1, panel.data(), crs, 0, yt, pq, g.K, nr);
+    }
+  });
+}
+
+void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
+  const i64 krs = g.K * g.R * g.S, rs = g.R * g.S, hw = g.H * g.W;
+  if (!k::conv2d_zero_taps_exact(w, g.K * g.C * rs, static_cast<const float*>(nullptr), 0))
+    return conv2d_bwd_data_rows(dy, w, dx, g);
+  // A(c, (k,r,s)) = w[k,c,r,s]: the weights regrouped so each row is one input channel.
+  std::vector<float> wc(static_cast<size_t>(g.C * krs));
+  for (i64 kk = 0; kk < g.K; ++kk)
+    for (i64 c = 0; c < g.C; ++c)
+      for (i64 t = 0; t < rs; ++t) wc[static_cast<size_t>(c * krs + kk * rs + t)] = w[(kk * g.C + c) * rs + t];
+  const i64 panels = panels_for(hw);
+  parallel_for(g.N * panels, 1, [&](i64 lo, i64 hi) {
+    std::vector<float> panel(static_cast<size_t>(krs * kNR));
+    for (i64 item = lo; item < hi; ++item) {
+      const i64 n = item / panels, col0 = (item % panels) * kNR, nr = std::min<i64>(kNR, hw - col0);
+      k::conv2d_bwd_data_pack_panel<kNR>(dy, g, n, col0, panel.data());
+      float* dxt = dx + k::conv_x_index(g, n, 0, 0, 0) + col0;
+      for (i64 c = 0; c < g.C; ++c)
+        for (i64 j = 0; j < nr; ++j) dxt[c * hw + j] = 0.0f;
+      tile_rows(wc.data(), krs, 1, panel.data(), krs, 0, dxt, hw, g.C, nr);
+    }
+  });
+}
+
+void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
+  const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q, cols = crs + 1;  // + the bias column
+  if (g.pad > 0 && !k::conv2d_zero_taps_exact(dy, g.N * g.K * pq, static_cast<const float*>(nullptr), 0))
+    return conv2d_bwd_weight_rows(dy, x, dw, db, g);
+  const i64 chunks = k::num_chunks(g.N, k::kBatchChunk), panels = panels_for(cols);
+  // part[j] (K x cols): chunk j's partial of every dw and db, in the canonical chunk chain.
+  std::vector<float> part(static_cast<size_t>(chunks * g.K * cols));
+  parallel_for(chunks, 1, [&](i64 lo, i64 hi) {
+    std::vector<float> a(static_cast<size_t>(g.K * k::kBatchChunk * pq)), panel(static_cast<size_t>(k::kBatchChunk * pq * kNR));
+    for (i64 j = lo; j < hi; ++j) {
+      const i64 n0 = j * k::kBatchChunk, n1 = k::chunk_end(j, g.N), len = (n1 - n0) * pq;
+      // A(k, (n,p,q)) = dy[n,k,p,q] for the chunk's samples, one row per output channel.
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 n = n0; n < n1; ++n)
+          std::copy_n(dy + k::conv_y_index(g, n, kk, 0, 0), pq, a.data() + kk * len + (n - n0) * pq);
+      float* pj = part.data() + j * g.K * cols;
+      std::fill(pj, pj + g.K * cols, 0.0f);
+      for (i64 t = 0; t < panels; ++t) {
+        k::conv2d_bwd_weight_pack_panel<kNR>(x, g, n0, n1, t * kNR, panel.data());
+        tile_rows(a.data(), len, 1, panel.data(), len, 0, pj + t * kNR, cols, g.K, std::min<i64>(kNR, cols - t * kNR));
+      }
+    }
+  });
+  // dw = 0 + part_0 + part_1 + ... left to right (kernels::conv2d_bwd_weight_elem), per output.
+  parallel_for(g.K, 1, [&](i64 lo, i64 hi) {
+    for (i64 kk = lo; kk < hi; ++kk)
+      for (i64 col = 0; col < cols; ++col) {
+        float acc = 0.0f;
+        for (i64 j = 0; j < chunks; ++j) acc = acc + part[static_cast<size_t>((j * g.K + kk) * cols + col)];
+        if (col < crs)
+          dw[kk * crs + col] = acc;
+        else if (db)
+          db[kk] = acc;
+      }
   });
 }
 

@@ -172,3 +172,113 @@ LS_HD void conv2d_bwd_weight_chunk_rs(const T* dy, const T* x, const Conv2dGeom&
 }
 
 }  // namespace lockstep::kernels
+
+// ---------------------------------------------------------------------------------------
+// GEMM-shaped forms of the three passes: the backend packs one panel of NR columns of an
+// im2col-style matrix B, then runs kernels::chain_tile (kernels/linear.h, Note [Chain tiles])
+// with each output's kk running in exactly the canonical order:
+//   forward      kk = (c, r, s)           columns (p, q) of one sample,  chain from b[k]
+//   backward data kk = (k, r, s)          columns (h, w) of one sample,  chain from 0
+//   backward weight kk = (n, p, q) in one batch chunk, columns (c, r, s) and a bias column
+// A tap the canonical order skips (padding, stride gaps) becomes a packed zero. See
+// Note [Zero taps] for when that is bitwise the same; the backend checks conv2d_zero_taps_exact
+// and otherwise uses the row forms above.
+#include "kernels/linear.h"
+
+namespace lockstep::kernels {
+
+// Note [Zero taps]
+// Skipping a tap and computing acc = fma_rn(0, v, acc) give identical bits when v is finite
+// and acc is never -0: then 0*v is an exact ±0 and acc + (±0) = acc (for acc = +0 too).
+// A chain that starts from +0, or from a bias that is not -0, can never reach -0 under
+// round-to-nearest (an exact zero sum of non-(-0) operands is +0). So the packed-zero form is
+// exact when every multiplier v of a zero tap is finite and (forward) no bias is -0.
+// Why check rather than assume: an infinite weight would turn a skipped tap into NaN.
+template <class T>
+LS_HD bool conv2d_zero_taps_exact(const T* v, i64 nv, const T* bias, i64 nb) {
+  bool ok = true;
+  for (i64 i = 0; i < nv; ++i) ok = ok && (v[i] - v[i] == T(0));  // false for inf and NaN
+  for (i64 i = 0; bias && i < nb; ++i) ok = ok && !(bias[i] == T(0) && T(1) / bias[i] < T(0));
+  return ok;
+}
+
+// Forward panel: panel[kk*NR + j] = x[n, c, p*stride-pad+r, q*stride-pad+s] for kk = (c,r,s)
+// and output column p*Q+q = col0 + j; 0 for padded taps and for columns past P*Q.
+template <int NR, class T>
+LS_HD void conv2d_fwd_pack_panel(const T* x, const Conv2dGeom& g, i64 n, i64 col0, T* panel) {
+  i64 hb[NR], wb[NR];
+  for (int j = 0; j < NR; ++j) {
+    const i64 col = col0 + j;
+    const bool in = col < g.P * g.Q;
+    hb[j] = in ? (col / g.Q) * g.stride - g.pad : -(i64(1) << 40);
+    wb[j] = in ? (col % g.Q) * g.stride - g.pad : -(i64(1) << 40);
+  }
+  for (i64 c = 0; c < g.C; ++c) {
+    const T* xc = x + conv_x_index(g, n, c, 0, 0);
+    for (i64 r = 0; r < g.R; ++r)
+      for (i64 s = 0; s < g.S; ++s) {
+        T* out = panel + ((c * g.R + r) * g.S + s) * NR;
+        for (int j = 0; j < NR; ++j) {
+          const i64 h = hb[j] + r, w = wb[j] + s;
+          out[j] = (h >= 0 && h < g.H && w >= 0 && w < g.W) ? xc[h * g.W + w] : T(0);
+        }
+      }
+  }
+}
+
+// Backward-data panel: panel[kk*NR + j] = dy[n, k, p, q] for kk = (k,r,s) and input column
+// h*W+w = col0 + j with h+pad-r = p*stride, w+pad-s = q*stride inside the output; else 0.
+template <int NR, class T>
+LS_HD void conv2d_bwd_data_pack_panel(const T* dy, const Conv2dGeom& g, i64 n, i64 col0, T* panel) {
+  i64 hb[NR], wb[NR];
+  for (int j = 0; j < NR; ++j) {
+    const i64 col = col0 + j;
+    const bool in = col < g.H * g.W;
+    hb[j] = in ? col / g.W + g.pad : -(i64(1) << 40);
+    wb[j] = in ? col % g.W + g.pad : -(i64(1) << 40);
+  }
+  for (i64 k = 0; k < g.K; ++k) {
+    const T* dyk = dy + conv_y_index(g, n, k, 0, 0);
+    for (i64 r = 0; r < g.R; ++r)
+      for (i64 s = 0; s < g.S; ++s) {
+        T* out = panel + ((k * g.R + r) * g.S + s) * NR;
+        for (int j = 0; j < NR; ++j) {
+          const i64 ph = hb[j] - r, qw = wb[j] - s;
+          const bool ok = ph >= 0 && qw >= 0 && ph % g.stride == 0 && qw % g.stride == 0 &&
+                          ph / g.stride < g.P && qw / g.stride < g.Q;
+          out[j] = ok ? dyk[(ph / g.stride) * g.Q + qw / g.stride] : T(0);
+        }
+      }
+  }
+}
+
+// Backward-weight panel for samples [n0, n1): panel[kk*NR + j] for kk = (n-n0, p, q) and
+// filter column c*R*S + r*S + s = col0 + j: x[n, c, p*stride-pad+r, q*stride-pad+s] (0 in the
+// padding); column C*R*S is the bias column of ones (fma_rn(dy, 1, part) == part + dy, since
+// dy*1 is exact), later columns 0.
+template <int NR, class T>
+LS_HD void conv2d_bwd_weight_pack_panel(const T* x, const Conv2dGeom& g, i64 n0, i64 n1, i64 col0, T* panel) {
+  const i64 crs = g.C * g.R * g.S;
+  i64 cb[NR], rb[NR], sb[NR];
+  int kind[NR];  // 0: filter tap, 1: bias column, 2: padding column
+  for (int j = 0; j < NR; ++j) {
+    const i64 col = col0 + j;
+    kind[j] = col < crs ? 0 : (col == crs ? 1 : 2);
+    cb[j] = kind[j] == 0 ? col / (g.R * g.S) : 0;
+    rb[j] = kind[j] == 0 ? (col / g.S) % g.R : 0;
+    sb[j] = kind[j] == 0 ? col % g.S : 0;
+  }
+  i64 kk = 0;
+  for (i64 n = n0; n < n1; ++n)
+    for (i64 p = 0; p < g.P; ++p)
+      for (i64 q = 0; q < g.Q; ++q, ++kk) {
+        T* out = panel + kk * NR;
+        for (int j = 0; j < NR; ++j) {
+          const i64 h = p * g.stride - g.pad + rb[j], w = q * g.stride - g.pad + sb[j];
+          const bool in = kind[j] == 0 && h >= 0 && h < g.H && w >= 0 && w < g.W;
+          out[j] = in ? x[conv_x_index(g, n, cb[j], h, w)] : (kind[j] == 1 ? T(1) : T(0));
+        }
+      }
+}
+
+}  // namespace lockstep::kernels

@@ -90,3 +90,97 @@ LS_HD T linear_bwd_bias_elem(const T* dy, const LinearGeom& g, i64 o) {
 }
 
 }  // namespace lockstep::kernels
+
+// ---------------------------------------------------------------------------------------
+// Register-blocked forms. See Note [Chain tiles]: an MR x NR tile of independent outputs is
+// kept in registers while the shared index kk runs in order, so each output is still its
+// own sequential chain, and the vector lanes only ever span different outputs. Tile sizes
+// are chosen by the backend for the register file; they never change a result.
+//   A(m, kk) = A[m*a_m + kk*a_k] (broadcast), B(kk, j) = B[kk*ldb + j] (vector loads),
+//   C(m, j) = C[m*ldc + j] holds the chain's start value on entry and its result on exit.
+// Loading and storing C between calls rounds nothing, so a chain may be split into
+// consecutive kk ranges (cache blocking) without changing its bits.
+namespace lockstep::kernels {
+
+// Order, per output (m, j): c = C(m,j); for kk in [0, kd): c = fma_rn(A(m,kk), B(kk,j), c).
+template <int MR, int NR, class T>
+LS_HD void chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd, T* C, i64 ldc) {
+  T acc[MR][NR];
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+    for (int j = 0; j < NR; ++j) acc[m][j] = C[m * ldc + j];
+  for (i64 kk = 0; kk < kd; ++kk) {
+    const T* b = B + kk * ldb;
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; ++m) {
+      const T a = A[m * a_m + kk * a_k];
+#pragma GCC unroll 64
+      for (int j = 0; j < NR; ++j) acc[m][j] = fma_rn(a, b[j], acc[m][j]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+    for (int j = 0; j < NR; ++j) C[m * ldc + j] = acc[m][j];
+}
+
+// The batch-chunked chain (linear_bwd_weight_elem's order) for an MR x NR tile:
+// Order, per output: total = C(m,j); for each chunk [k0, k0+chunk) of [0, kd) in order:
+//   part = 0; for kk in the chunk: part = fma_rn(A(m,kk), B(kk,j), part); total = total + part.
+template <int MR, int NR, class T>
+LS_HD void chunked_chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd, i64 chunk, T* C,
+                              i64 ldc) {
+  T total[MR][NR], part[MR][NR];
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+    for (int j = 0; j < NR; ++j) total[m][j] = C[m * ldc + j];
+  for (i64 k0 = 0; k0 < kd; k0 += chunk) {
+    const i64 k1 = k0 + chunk < kd ? k0 + chunk : kd;
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+      for (int j = 0; j < NR; ++j) part[m][j] = T(0);
+    for (i64 kk = k0; kk < k1; ++kk) {
+      const T* b = B + kk * ldb;
+#pragma GCC unroll 16
+      for (int m = 0; m < MR; ++m) {
+        const T a = A[m * a_m + kk * a_k];
+#pragma GCC unroll 64
+        for (int j = 0; j < NR; ++j) part[m][j] = fma_rn(a, b[j], part[m][j]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+      for (int j = 0; j < NR; ++j) total[m][j] = total[m][j] + part[m][j];
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+    for (int j = 0; j < NR; ++j) C[m * ldc + j] = total[m][j];
+}
+
+// db[0..O): the order of linear_bwd_bias_elem for every o at once, o innermost;
+// `part` is scratch of O values.
+template <class T>
+LS_HD void linear_bwd_bias_row(const T* dy, const LinearGeom& g, T* db, T* part) {
+  for (i64 o = 0; o < g.O; ++o) db[o] = T(0);
+  for (i64 j = 0; j < num_chunks(g.N, kBatchChunk); ++j) {
+    for (i64 o = 0; o < g.O; ++o) part[o] = T(0);
+    for (i64 n = j * kBatchChunk; n < chunk_end(j, g.N); ++n)
+      for (i64 o = 0; o < g.O; ++o) part[o] = part[o] + dy[n * g.O + o];
+    for (i64 o = 0; o < g.O; ++o) db[o] = db[o] + part[o];
+  }
+}
+
+}  // namespace lockstep::kernels
+
+// Note [Chain tiles]
+// A GEMM-shaped pass (linear, and conv2d after im2col) is many independent chains that share
+// their kk index. The canonical order fixes each chain; it says nothing about which chains run
+// together. chain_tile runs MR*NR of them side by side, NR across the vector lanes, MR in
+// separate registers, so one broadcast of A(m,kk) feeds NR chains and one load of B(kk,·)
+// feeds MR rows. Every lane performs exactly fma_rn(a, b, c) in kk order, which is why the
+// result is the same for any vector width (SSE, AVX2, AVX-512, NEON) and any MR, NR.

@@ -1,0 +1,96 @@
+// End to end: one training step of the reference CNN (nn::MnistNet with dropout, SGD with
+// momentum, nn::train_step) on synthetic data, per mode, at 1 and 2 threads, in samples/s.
+// Validated before timing: deterministic mode must give, after 3 steps, the weight
+// fingerprint of a 1-thread deterministic run; fast mode's 3 losses must agree with
+// deterministic mode's to 1e-3 (relative). Names: train_step/cpu/<det|fast>/b<batch>/threads:<t>.
+#include <cmath>
+
+#include "bench/bench_common.h"
+#include "core/mode.h"
+#include "nn/mnist_net.h"
+#include "nn/training.h"
+#include "tests/support/data.h"
+
+namespace lockstep::bench {
+namespace {
+
+// The synthetic batch of tests/nn/mnist_net_test.cpp: class c lights a band of rows over noise.
+nn::Batch synthetic_batch(std::uint64_t step, i64 batch) {
+  std::vector<float> x(static_cast<size_t>(batch * 784));
+  std::vector<i64> y(static_cast<size_t>(batch));
+  for (i64 n = 0; n < batch; ++n) {
+    const std::uint64_t id = step * static_cast<std::uint64_t>(batch) + static_cast<std::uint64_t>(n);
+    const i64 label = static_cast<i64>(test::mix64(id) % 10);
+    y[static_cast<size_t>(n)] = label;
+    for (i64 i = 0; i < 784; ++i) {
+      const i64 row = i / 28;
+      const float band = (row >= 2 * label + 4 && row < 2 * label + 8) ? 2.0f : 0.0f;
+      x[static_cast<size_t>(n * 784 + i)] = band + test::hash_uniform(id, static_cast<std::uint64_t>(i), -0.5f, 0.5f);
+    }
+  }
+  return {Tensor::from_vector(x, {batch, 1, 28, 28}), Tensor::from_ints(y, {batch})};
+}
+
+struct Trial {
+  std::vector<float> losses;
+  std::string digest;
+};
+
+Trial train(Mode mode, int steps, i64 batch) {
+  ModeGuard guard(mode);
+  nn::MnistNet net({/*seed=*/7, /*dropout=*/true, 0.5f});
+  nn::SGD opt(net.parameters(), 0.01f, 0.5f);
+  Trial t;
+  for (int s = 0; s < steps; ++s) t.losses.push_back(nn::train_step(net, opt, synthetic_batch(std::uint64_t(s), batch), s));
+  t.digest = nn::fingerprint(net);
+  return t;
+}
+
+void bench_train_step(benchmark::State& state, Mode mode) {
+  const i64 batch = state.range(0);
+  Threads threads(static_cast<int>(state.range(1)));
+  const Trial& canonical = cached<Trial>("det/" + std::to_string(batch), [&] {
+    Threads one(1);
+    return train(Mode::Deterministic, 3, batch);
+  });
+  const Trial got = train(mode, 3, batch);
+  std::string verdict;
+  if (mode == Mode::Deterministic && got.digest != canonical.digest)
+    verdict = "deterministic weights differ from the 1-thread run: " + got.digest + " vs " + canonical.digest;
+  for (size_t i = 0; i < got.losses.size() && verdict.empty(); ++i)
+    if (!(std::fabs(got.losses[i] - canonical.losses[i]) <= 1e-3f * std::fabs(canonical.losses[i])))
+      verdict = "loss at step " + std::to_string(i) + " is " + std::to_string(got.losses[i]) + ", deterministic " +
+                std::to_string(canonical.losses[i]);
+  if (!verdict.empty()) {
+    state.SkipWithError(verdict.c_str());
+    return;
+  }
+  ModeGuard guard(mode);
+  nn::MnistNet net({7, true, 0.5f});
+  nn::SGD opt(net.parameters(), 0.01f, 0.5f);
+  const nn::Batch data = synthetic_batch(0, batch);
+  std::int64_t step = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(nn::train_step(net, opt, data, step++));
+  state.counters["samples/s"] =
+      benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_benchmarks() {
+  for (Mode mode : {Mode::Deterministic, Mode::Fast}) {
+    const std::string name = std::string("train_step/cpu/") + (mode == Mode::Deterministic ? "det" : "fast");
+    benchmark::RegisterBenchmark(name.c_str(), [mode](benchmark::State& st) { bench_train_step(st, mode); })
+        ->ArgNames({"batch", "threads"})
+        ->Args({32, 1})
+        ->Args({32, 2})
+        ->Args({256, 1})
+        ->Args({256, 2})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+}
+
+}  // namespace
+}  // namespace lockstep::bench
+
+using lockstep::bench::register_benchmarks;
+LOCKSTEP_BENCH_MAIN()

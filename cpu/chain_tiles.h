@@ -1,0 +1,72 @@
+// CPU driver for kernels::chain_tile (Note [Chain tiles] in kernels/linear.h): tile sizes for
+// this machine's vector registers, panel packing, and edge tiles through a scratch tile. The
+// tile sizes only decide which independent outputs run together, never an output's order, so
+// they may follow the instruction set (a wider NR where AVX-512 has 32 wide registers).
+#pragma once
+
+#include <algorithm>
+
+#include "kernels/linear.h"
+
+namespace lockstep::cpu {
+
+using kernels::i64;
+
+#if defined(__AVX512F__)
+inline constexpr int kNR = 32;  // two 16-lane registers per tile row
+#else
+inline constexpr int kNR = 16;  // two 8-lane (AVX2) or four 4-lane (NEON) registers
+#endif
+inline constexpr int kMR = 6;  // 12 accumulators; leaves registers for B and broadcasts
+
+// panel[kk*kNR + j] = src[kk*ld + j0 + j] for j0+j < ncols, else 0; kk in [0, kd).
+inline void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {
+  const i64 nr = std::min<i64>(kNR, ncols - j0);
+  for (i64 kk = 0; kk < kd; ++kk) {
+    const float* s = src + kk * ld + j0;
+    float* d = panel + kk * kNR;
+    for (i64 j = 0; j < nr; ++j) d[j] = s[j];
+    for (i64 j = nr; j < kNR; ++j) d[j] = 0.0f;
+  }
+}
+
+template <int MR>
+inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* panel, i64 kd, i64 chunk, float* C, i64 ldc) {
+  if (chunk > 0)
+    kernels::chunked_chain_tile<MR, kNR>(A, a_m, a_k, panel, kNR, kd, chunk, C, ldc);
+  else
+    kernels::chain_tile<MR, kNR>(A, a_m, a_k, panel, kNR, kd, C, ldc);
+}
+
+// Rows [0, M) against one packed panel: C(m, j) for j < nr holds each chain's start value and
+// receives its result. chunk > 0 selects the batch-chunked chain. Edge tiles (nr < kNR) run on
+// a scratch copy, so the kernel always sees a full tile.
+inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* panel, i64 kd, i64 chunk, float* C, i64 ldc,
+                      i64 M, i64 nr) {
+  float scratch[kMR * kNR];
+  for (i64 m0 = 0; m0 < M; m0 += kMR) {
+    const int mr = static_cast<int>(std::min<i64>(kMR, M - m0));
+    const float* a = A + m0 * a_m;
+    float* c = C + m0 * ldc;
+    float* t = c;
+    i64 ldt = ldc;
+    if (nr < kNR) {
+      for (int m = 0; m < mr; ++m)
+        for (int j = 0; j < kNR; ++j) scratch[m * kNR + j] = j < nr ? c[m * ldc + j] : 0.0f;
+      t = scratch, ldt = kNR;
+    }
+    switch (mr) {
+      case 6: tile_call<6>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
+      case 5: tile_call<5>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
+      case 4: tile_call<4>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
+      case 3: tile_call<3>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
+      case 2: tile_call<2>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
+      default: tile_call<1>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
+    }
+    if (nr < kNR)
+      for (int m = 0; m < mr; ++m)
+        for (i64 j = 0; j < nr; ++j) c[m * ldc + j] = scratch[m * kNR + j];
+  }
+}
+
+}  // namespace lockstep::cpu

@@ -1,0 +1,216 @@
+// The blocked forms of the canonical orders (kernels::chain_tile and friends, the conv2d
+// panels, and the CPU det kernels built on them) against the per-element definitions
+// (*_elem), bitwise: on odd shapes that exercise edge tiles, padding, stride and partial batch
+// chunks; at several thread counts; and on the inputs where Note [Zero taps] fails
+// (infinite weights, -0 biases), where the CPU must fall back to the row forms.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "kernels/conv2d.h"
+#include "kernels/linear.h"
+#include "tests/support/compare.h"
+#include "tests/support/data.h"
+#include "tests/support/threads.h"
+
+namespace lockstep {
+namespace {
+
+namespace k = lockstep::kernels;
+using test::bitwise_equal;
+
+Conv2dGeom conv_geom(i64 N, i64 C, i64 H, i64 W, i64 K, i64 R, i64 S, i64 stride, i64 pad) {
+  return {N, C, H, W, K, R, S, (H + 2 * pad - R) / stride + 1, (W + 2 * pad - S) / stride + 1, stride, pad};
+}
+
+const std::vector<Conv2dGeom> kConvShapes = {
+    conv_geom(9, 10, 12, 12, 20, 5, 5, 1, 0),  // reference conv2, a partial batch chunk
+    conv_geom(3, 1, 28, 28, 10, 5, 5, 1, 0),   // reference conv1
+    conv_geom(2, 3, 9, 7, 7, 3, 3, 2, 1),      // stride 2, padding 1
+    conv_geom(17, 2, 6, 5, 13, 3, 2, 1, 2),    // padding wider than the kernel needs
+    conv_geom(1, 4, 11, 11, 3, 4, 4, 3, 0),    // stride 3: gaps in the data gradient
+};
+
+struct ConvIn {
+  std::vector<float> x, w, b, dy;
+};
+
+ConvIn conv_inputs(const Conv2dGeom& g, std::uint64_t seed) {
+  return {test::uniform_values(seed + 1, g.N * g.C * g.H * g.W), test::uniform_values(seed + 2, g.K * g.C * g.R * g.S),
+          test::uniform_values(seed + 3, g.K), test::uniform_values(seed + 4, g.N * g.K * g.P * g.Q)};
+}
+
+struct ConvOut {
+  std::vector<float> y, dx, dw, db;
+};
+
+ConvOut conv_elem(const ConvIn& d, const Conv2dGeom& g) {
+  ConvOut o{std::vector<float>(d.dy.size()), std::vector<float>(d.x.size()), std::vector<float>(d.w.size()),
+            std::vector<float>(d.b.size())};
+  for (i64 n = 0; n < g.N; ++n)
+    for (i64 kk = 0; kk < g.K; ++kk)
+      for (i64 p = 0; p < g.P; ++p)
+        for (i64 q = 0; q < g.Q; ++q)
+          o.y[size_t(k::conv_y_index(g, n, kk, p, q))] = k::conv2d_fwd_elem(d.x.data(), d.w.data(), d.b.data(), g, n, kk, p, q);
+  for (i64 n = 0; n < g.N; ++n)
+    for (i64 c = 0; c < g.C; ++c)
+      for (i64 h = 0; h < g.H; ++h)
+        for (i64 w = 0; w < g.W; ++w)
+          o.dx[size_t(k::conv_x_index(g, n, c, h, w))] = k::conv2d_bwd_data_elem(d.dy.data(), d.w.data(), g, n, c, h, w);
+  for (i64 kk = 0; kk < g.K; ++kk) {
+    o.db[size_t(kk)] = k::conv2d_bwd_bias_elem(d.dy.data(), g, kk);
+    for (i64 c = 0; c < g.C; ++c)
+      for (i64 r = 0; r < g.R; ++r)
+        for (i64 s = 0; s < g.S; ++s)
+          o.dw[size_t(k::conv_w_index(g, kk, c, r, s))] = k::conv2d_bwd_weight_elem(d.dy.data(), d.x.data(), g, kk, c, r, s);
+  }
+  return o;
+}
+
+ConvOut conv_det(const ConvIn& d, const Conv2dGeom& g) {
+  ConvOut o{std::vector<float>(d.dy.size()), std::vector<float>(d.x.size()), std::vector<float>(d.w.size()),
+            std::vector<float>(d.b.size())};
+  cpu::conv2d_fwd_det(d.x.data(), d.w.data(), d.b.data(), o.y.data(), g);
+  cpu::conv2d_bwd_data_det(d.dy.data(), d.w.data(), o.dx.data(), g);
+  cpu::conv2d_bwd_weight_det(d.dy.data(), d.x.data(), o.dw.data(), o.db.data(), g);
+  return o;
+}
+
+void expect_same(const ConvOut& got, const ConvOut& want, const std::string& what) {
+  EXPECT_TRUE(bitwise_equal(got.y, want.y, what + " y"));
+  EXPECT_TRUE(bitwise_equal(got.dx, want.dx, what + " dx"));
+  EXPECT_TRUE(bitwise_equal(got.dw, want.dw, what + " dw"));
+  EXPECT_TRUE(bitwise_equal(got.db, want.db, what + " db"));
+}
+
+std::string describe(const Conv2dGeom& g) {
+  return "N=" + std::to_string(g.N) + " C=" + std::to_string(g.C) + " H=" + std::to_string(g.H) + " K=" +
+         std::to_string(g.K) + " R=" + std::to_string(g.R) + " stride=" + std::to_string(g.stride) + " pad=" +
+         std::to_string(g.pad);
+}
+
+TEST(Conv2dBlocked, CpuDetBitwiseEqualsElementFormAtEveryThreadCount) {
+  for (const Conv2dGeom& g : kConvShapes) {
+    const ConvIn d = conv_inputs(g, static_cast<std::uint64_t>(g.N * 100 + g.C));
+    const ConvOut want = conv_elem(d, g);
+    for (int t : test::kThreadCounts) {
+      test::ThreadCountGuard threads(t);
+      expect_same(conv_det(d, g), want, describe(g) + " threads=" + std::to_string(t));
+    }
+  }
+}
+
+// Where a packed zero would not equal a skipped tap, the CPU must still give the element
+// form's bits: an infinite weight (0*inf = NaN), a -0 bias with padding (-0 + 0 = +0), an
+// infinite dy in the weight gradient with padding.
+TEST(Conv2dBlocked, ZeroTapsFallBackOnNonFiniteOrNegativeZero) {
+  const Conv2dGeom g = conv_geom(3, 2, 7, 7, 4, 3, 3, 1, 1);
+  ConvIn d = conv_inputs(g, 77);
+  d.w[5] = std::numeric_limits<float>::infinity();
+  d.b[1] = -0.0f;
+  d.dy[9] = -std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(k::conv2d_zero_taps_exact(d.w.data(), static_cast<i64>(d.w.size()), d.b.data(), g.K));
+  expect_same(conv_det(d, g), conv_elem(d, g), "non-finite inputs");
+  // A -0 bias alone (finite weights): with x = -0 and w = +1 every real tap keeps the chain at
+  // -0, while a packed zero tap, fma(+0, 1, -0) = +0, would flip the border outputs' sign.
+  ConvIn z = conv_inputs(g, 78);
+  std::fill(z.x.begin(), z.x.end(), -0.0f);
+  std::fill(z.w.begin(), z.w.end(), 1.0f);
+  z.b[0] = -0.0f;
+  const ConvOut want = conv_elem(z, g);
+  expect_same(conv_det(z, g), want, "-0 bias");
+  EXPECT_TRUE(std::signbit(want.y[0])) << "the test input should produce a -0 output";
+}
+
+TEST(Conv2dBlocked, ZeroTapPredicate) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float ok[] = {1.0f, -2.0f, 0.0f, -0.0f}, bad_inf[] = {1.0f, inf}, bad_nan[] = {nan};
+  const float bias_ok[] = {0.0f, 1.0f}, bias_neg_zero[] = {1.0f, -0.0f};
+  EXPECT_TRUE(k::conv2d_zero_taps_exact(ok, 4, bias_ok, 2));
+  EXPECT_FALSE(k::conv2d_zero_taps_exact(bad_inf, 2, bias_ok, 2));
+  EXPECT_FALSE(k::conv2d_zero_taps_exact(bad_nan, 1, bias_ok, 2));
+  EXPECT_FALSE(k::conv2d_zero_taps_exact(ok, 4, bias_neg_zero, 2));
+  EXPECT_TRUE(k::conv2d_zero_taps_exact(ok, 4, static_cast<const float*>(nullptr), 0));
+}
+
+// The bias column of the weight-gradient panel relies on this identity.
+TEST(Conv2dBlocked, FmaWithOneIsAnAddition) {
+  const auto a = test::uniform_values(5, 100000, -1e3f, 1e3f), c = test::uniform_values(6, 100000, -1e-3f, 1e-3f);
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_EQ(test::float_bits(k::fma_rn(a[i], 1.0f, c[i])), test::float_bits(a[i] + c[i])) << i;
+}
+
+struct LinIn {
+  std::vector<float> x, w, b, dy;
+};
+
+const std::vector<LinearGeom> kLinearShapes = {{32, 320, 50}, {37, 50, 10}, {1, 7, 3}, {13, 300, 45}, {9, 600, 33}};
+
+TEST(LinearBlocked, CpuDetBitwiseEqualsElementFormAtEveryThreadCount) {
+  for (const LinearGeom& g : kLinearShapes) {
+    const LinIn d{test::uniform_values(1, g.N * g.I), test::uniform_values(2, g.O * g.I), test::uniform_values(3, g.O),
+                  test::uniform_values(4, g.N * g.O)};
+    std::vector<float> y(d.dy.size()), dx(d.x.size()), dw(d.w.size()), db(d.b.size());
+    for (i64 n = 0; n < g.N; ++n) {
+      for (i64 o = 0; o < g.O; ++o) y[size_t(n * g.O + o)] = k::linear_fwd_elem(d.x.data(), d.w.data(), d.b.data(), g, n, o);
+      for (i64 i = 0; i < g.I; ++i) dx[size_t(n * g.I + i)] = k::linear_bwd_data_elem(d.dy.data(), d.w.data(), g, n, i);
+    }
+    for (i64 o = 0; o < g.O; ++o) {
+      db[size_t(o)] = k::linear_bwd_bias_elem(d.dy.data(), g, o);
+      for (i64 i = 0; i < g.I; ++i) dw[size_t(o * g.I + i)] = k::linear_bwd_weight_elem(d.dy.data(), d.x.data(), g, o, i);
+    }
+    for (int t : test::kThreadCounts) {
+      test::ThreadCountGuard threads(t);
+      const std::string what = "N=" + std::to_string(g.N) + " I=" + std::to_string(g.I) + " O=" +
+                               std::to_string(g.O) + " threads=" + std::to_string(t);
+      std::vector<float> y2(y.size()), dx2(dx.size()), dw2(dw.size()), db2(db.size());
+      cpu::linear_fwd_det(d.x.data(), d.w.data(), d.b.data(), y2.data(), g);
+      cpu::linear_bwd_data_det(d.dy.data(), d.w.data(), dx2.data(), g);
+      cpu::linear_bwd_weight_det(d.dy.data(), d.x.data(), dw2.data(), db2.data(), g);
+      EXPECT_TRUE(bitwise_equal(y2, y, what + " y"));
+      EXPECT_TRUE(bitwise_equal(dx2, dx, what + " dx"));
+      EXPECT_TRUE(bitwise_equal(dw2, dw, what + " dw"));
+      EXPECT_TRUE(bitwise_equal(db2, db, what + " db"));
+    }
+  }
+}
+
+// The tiles themselves, at shapes the backend does not use (tile sizes must not matter).
+template <int MR, int NR>
+void check_tiles() {
+  const i64 kd = 45;
+  const auto a = test::uniform_values(10 + MR, MR * kd), bm = test::uniform_values(20 + NR, kd * NR),
+             c0 = test::uniform_values(30, MR * NR);
+  std::vector<float> c = c0, cc = c0;
+  k::chain_tile<MR, NR>(a.data(), kd, 1, bm.data(), NR, kd, c.data(), NR);
+  k::chunked_chain_tile<MR, NR>(a.data(), kd, 1, bm.data(), NR, kd, 8, cc.data(), NR);
+  for (int m = 0; m < MR; ++m)
+    for (int j = 0; j < NR; ++j) {
+      float chain = c0[size_t(m * NR + j)], total = c0[size_t(m * NR + j)];
+      for (i64 k0 = 0; k0 < kd; k0 += 8) {
+        float part = 0.0f;
+        for (i64 kk = k0; kk < std::min<i64>(kd, k0 + 8); ++kk) {
+          chain = k::fma_rn(a[size_t(m * kd + kk)], bm[size_t(kk * NR + j)], chain);
+          part = k::fma_rn(a[size_t(m * kd + kk)], bm[size_t(kk * NR + j)], part);
+        }
+        total = total + part;
+      }
+      ASSERT_EQ(test::float_bits(c[size_t(m * NR + j)]), test::float_bits(chain)) << MR << "x" << NR << " " << m << "," << j;
+      ASSERT_EQ(test::float_bits(cc[size_t(m * NR + j)]), test::float_bits(total)) << MR << "x" << NR << " " << m << "," << j;
+    }
+}
+
+TEST(ChainTile, EveryTileShapeGivesTheSequentialChain) {
+  check_tiles<1, 1>();
+  check_tiles<3, 5>();
+  check_tiles<6, 16>();
+  check_tiles<6, 32>();
+  check_tiles<4, 8>();
+}
+
+}  // namespace
+}  // namespace lockstep

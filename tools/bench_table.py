@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Turns Google Benchmark JSON (--benchmark_out=FILE --benchmark_out_format=json) from
+bench/*_bench into markdown tables of deterministic vs fast throughput.
+
+  tools/bench_table.py conv2d.json linear.json gemm.json train_step.json > table.md
+
+Benchmark names are <op>/<device>/<variant>/<shape...>; variants det and fast (or eigen for
+the GEMM) are paired on everything else in the name. With --benchmark_repetitions the median
+aggregate is used; otherwise the mean of the iteration rows. A benchmark that failed its
+validation shows its error instead of a number. Python 3 standard library only.
+"""
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+TARGET_OP = 0.90     # det throughput >= 0.9 x fast, per op and pass
+TARGET_STEP = 1.10   # det step time <= 1.10 x fast
+TARGET_GEMM = 0.90   # det GEMM >= 0.9 x Eigen
+
+
+def load(paths):
+    """name -> {'value': {counter: number}, 'time': real_time, 'error': str|None}; plus contexts."""
+    rows, contexts = defaultdict(list), []
+    medians = {}
+    for path in paths:
+        with open(path) as f:
+            doc = json.load(f)
+        contexts.append(doc.get("context", {}))
+        for b in doc.get("benchmarks", []):
+            name = b.get("run_name", b["name"])
+            if b.get("error_occurred"):
+                medians[name] = {"error": b.get("error_message", "error")}
+                continue
+            if b.get("run_type") == "aggregate":
+                if b.get("aggregate_name") == "median":
+                    medians[name] = b
+                continue
+            rows[name].append(b)
+    out = {}
+    for name, bs in rows.items():
+        if name in medians:
+            continue
+        merged = {"real_time": statistics.mean(b["real_time"] for b in bs)}
+        for key in ("FLOP/s", "samples/s"):
+            if key in bs[0]:
+                merged[key] = statistics.mean(b[key] for b in bs)
+        merged["time_unit"] = bs[0].get("time_unit", "ns")
+        out[name] = merged
+    out.update(medians)
+    return out, contexts
+
+
+def split(name):
+    parts = name.split("/")
+    return parts[0], parts[2], "/".join(parts[3:])  # op, variant, rest
+
+
+def fmt(x, digits=1):
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def cell(b, key, scale=1.0):
+    if b is None:
+        return None, "missing"
+    if "error" in b:
+        return None, "ERROR: " + b["error"]
+    v = b.get(key)
+    return (None, "—") if v is None else (v / scale, None)
+
+
+def table_ops(results):
+    lines = ["| op / pass | shape | threads | det GFLOP/s | fast GFLOP/s | det/fast | ≥ 0.9 |",
+             "|---|---|---|---:|---:|---:|:-:|"]
+    pairs = defaultdict(dict)
+    for name, b in results.items():
+        op, variant, rest = split(name)
+        if op in ("gemm", "train_step"):
+            continue
+        pairs[(op, rest)][variant] = b
+    for (op, rest) in sorted(pairs):
+        shape, _, threads = rest.rpartition("/threads:")
+        det, derr = cell(pairs[(op, rest)].get("det"), "FLOP/s", 1e9)
+        fast, ferr = cell(pairs[(op, rest)].get("fast"), "FLOP/s", 1e9)
+        ratio = det / fast if det and fast else None
+        ok = "" if ratio is None else ("yes" if ratio >= TARGET_OP else "**no**")
+        lines.append(f"| {op} | {shape} | {threads} | {derr or fmt(det)} | {ferr or fmt(fast)} | {fmt(ratio, 2)} | {ok} |")
+    return lines
+
+
+def table_gemm(results):
+    lines = ["| GEMM n³ | threads | det GFLOP/s | Eigen GFLOP/s | det/Eigen | ≥ 0.9 |", "|---|---|---:|---:|---:|:-:|"]
+    pairs = defaultdict(dict)
+    for name, b in results.items():
+        op, variant, rest = split(name)
+        if op == "gemm":
+            pairs[rest][variant] = b
+    for rest in sorted(pairs, key=lambda r: (r.split("/")[0], r)):
+        n = rest.split("/")[0].replace("n:", "")
+        threads = rest.rpartition("threads:")[2]
+        det, derr = cell(pairs[rest].get("det"), "FLOP/s", 1e9)
+        eig, eerr = cell(pairs[rest].get("eigen"), "FLOP/s", 1e9)
+        ratio = det / eig if det and eig else None
+        ok = "" if ratio is None else ("yes" if ratio >= TARGET_GEMM else "**no**")
+        lines.append(f"| {n} | {threads} | {derr or fmt(det)} | {eerr or fmt(eig)} | {fmt(ratio, 2)} | {ok} |")
+    return lines
+
+
+def table_steps(results):
+    lines = ["| training step | threads | det samples/s | fast samples/s | det time / fast time | ≤ 1.10 |",
+             "|---|---|---:|---:|---:|:-:|"]
+    pairs = defaultdict(dict)
+    for name, b in results.items():
+        op, variant, rest = split(name)
+        if op == "train_step":
+            pairs[rest][variant] = b
+    for rest in sorted(pairs):
+        batch = rest.split("/")[0].replace("batch:", "batch ")
+        threads = rest.rpartition("threads:")[2]
+        det, derr = cell(pairs[rest].get("det"), "samples/s")
+        fast, ferr = cell(pairs[rest].get("fast"), "samples/s")
+        ratio = fast / det if det and fast else None
+        ok = "" if ratio is None else ("yes" if ratio <= TARGET_STEP else "**no**")
+        lines.append(f"| {batch} | {threads} | {derr or fmt(det, 0)} | {ferr or fmt(fast, 0)} | {fmt(ratio, 2)} | {ok} |")
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json", nargs="+", help="Google Benchmark JSON files")
+    args = ap.parse_args()
+    results, contexts = load(args.json)
+    ctx = contexts[0] if contexts else {}
+    print(f"CPU: {ctx.get('cpu_model', '?')} ({ctx.get('hardware_threads', ctx.get('num_cpus', '?'))} hardware threads), "
+          f"LOCKSTEP_ARCH={ctx.get('lockstep_arch', '?')}, built {ctx.get('library_build_type', '?')}\n")
+    for title, rows in (("Per op and pass (higher is better; det/fast = det throughput ÷ fast throughput)", table_ops(results)),
+                        ("GEMM, C = A·Bᵀ", table_gemm(results)),
+                        ("End-to-end training step (reference CNN with dropout, SGD)", table_steps(results))):
+        if len(rows) > 2:
+            print(f"### {title}\n")
+            print("\n".join(rows))
+            print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
