@@ -158,6 +158,8 @@ def plot_training(out):
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     zero = []
+    styles = ["-", "--", "-.", ":"]
+    seen = defaultdict(int)
     for n in names:
         if kind[n] == "ref":
             continue
@@ -165,7 +167,9 @@ def plot_training(out):
         if all(y == 0 for y in ys):
             zero.append(n)
             continue
-        ax.plot(xs, [y if y > 0 else float("nan") for y in ys], color=color[kind[n]], lw=1, label=n)
+        style = styles[seen[kind[n]] % len(styles)]
+        seen[kind[n]] += 1
+        ax.plot(xs, [y if y > 0 else float("nan") for y in ys], color=color[kind[n]], lw=1.2, ls=style, label=n)
     if zero:
         ax.plot([], [], " ", label="distance 0 at every step: " + ", ".join(zero))
     ax.set_yscale("log")
