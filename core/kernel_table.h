@@ -46,6 +46,9 @@ LS_KERNEL_SIG(SgdUpdate, float* p, float* v, const float* g, float lr, float mom
 // Dropout/Dropout2d forward and backward: y = keep(i) ? x * scale : 0 (kernels/dropout.h).
 namespace kernels { struct DropoutParams; }
 LS_KERNEL_SIG(DropoutApply, const float* x, float* y, const kernels::DropoutParams& d, i64 n);
+// dst row r = src row index[r], rows of row_bytes bytes (a multiple of 4): batch assembly
+// on the batch's device. index is on that device too and holds valid row numbers.
+LS_KERNEL_SIG(GatherRows, const void* src, const i64* index, void* dst, i64 rows, i64 row_bytes);
 
 #undef LS_KERNEL_SIG
 

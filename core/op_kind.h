@@ -29,6 +29,7 @@ enum class OpKind {
   NllLossBwd,
   SgdUpdate,
   DropoutApply,
+  GatherRows,
   Count
 };
 
@@ -43,7 +44,7 @@ inline constexpr std::array<std::string_view, static_cast<size_t>(OpKind::Count)
     "relu_bwd",       "log_softmax_fwd",
     "log_softmax_bwd", "nll_loss_fwd",
     "nll_loss_bwd",   "sgd_update",
-    "dropout_apply",
+    "dropout_apply",  "gather_rows",
 };
 static_assert(kOpNames.size() == static_cast<size_t>(OpKind::Count));
 static_assert(!kOpNames.back().empty(), "every OpKind needs a name");

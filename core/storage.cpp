@@ -18,11 +18,25 @@ void* cpu_allocate(std::size_t bytes) {
 void cpu_release(void* p) { std::free(p); }
 
 Storage::Allocator g_allocators[kDeviceCount] = {{cpu_allocate, cpu_release}, {nullptr, nullptr}};
+Storage::Copier g_copier = nullptr;
 
 }  // namespace
 
 void Storage::set_allocator(Device device, Allocator allocator) {
   g_allocators[static_cast<int>(device)] = allocator;
+}
+
+void Storage::set_copier(Copier copier) { g_copier = copier; }
+
+void Storage::copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device == Device::CPU && src_device == Device::CPU) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  LS_CHECK(g_copier != nullptr, DeviceError, "storage: no copy from ", device_name(src_device), " to ",
+           device_name(dst_device), " (was lockstep built with CUDA?)");
+  g_copier(dst, dst_device, src, src_device, bytes);
 }
 
 Storage::Storage(Device device, std::size_t bytes) : device_(device), bytes_(bytes), data_(nullptr) {

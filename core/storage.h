@@ -30,6 +30,12 @@ class Storage {
   // Installed by a device backend (cuda/) at start-up; CPU is built in.
   static void set_allocator(Device device, Allocator allocator);
 
+  // Byte copies between any two devices; CPU to CPU is built in, a device backend installs
+  // the rest (synchronous: the bytes are in place when copy() returns).
+  using Copier = void (*)(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes);
+  static void set_copier(Copier copier);
+  static void copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes);
+
  private:
   Device device_;
   std::size_t bytes_;

@@ -94,14 +94,13 @@ template i64* Tensor::data<i64>();
 template const i64* Tensor::data<i64>() const;
 
 std::vector<float> Tensor::to_vector() const {
-  LS_CHECK(device() == Device::CPU, DeviceError, "to_vector: tensor is on ", device_name(device()),
-           "; copy it to the CPU first");
+  if (device() != Device::CPU) return to(Device::CPU).to_vector();
   const float* p = data<float>();
   return std::vector<float>(p, p + numel());
 }
 
 std::vector<i64> Tensor::to_int_vector() const {
-  LS_CHECK(device() == Device::CPU, DeviceError, "to_int_vector: tensor is on ", device_name(device()));
+  if (device() != Device::CPU) return to(Device::CPU).to_int_vector();
   const i64* p = data<i64>();
   return std::vector<i64>(p, p + numel());
 }
@@ -154,9 +153,18 @@ Tensor Tensor::detach() const { return make_view(*this, shape()); }
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype(), device());
-  LS_CHECK(device() == Device::CPU, DeviceError, "clone: only CPU tensors for now");
-  std::memcpy(out.impl_->storage->data(), static_cast<const char*>(impl_->storage->data()) + impl_->offset * dtype_size(dtype()),
-              static_cast<size_t>(numel()) * dtype_size(dtype()));
+  Storage::copy(out.impl_->storage->data(), device(),
+                static_cast<const char*>(impl_->storage->data()) + impl_->offset * dtype_size(dtype()), device(),
+                static_cast<size_t>(numel()) * dtype_size(dtype()));
+  return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  if (device() == target) return *this;
+  Tensor out = empty(shape(), dtype(), target);
+  Storage::copy(out.impl_->storage->data(), target,
+                static_cast<const char*>(impl_->storage->data()) + impl_->offset * dtype_size(dtype()), device(),
+                static_cast<size_t>(numel()) * dtype_size(dtype()));
   return out;
 }
 

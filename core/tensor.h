@@ -36,7 +36,8 @@ class Tensor {
   DType dtype() const;
   Device device() const;
 
-  // Element access on the CPU; throws DeviceError for device tensors and DTypeError on a mismatch.
+  // Element pointers into the tensor's own storage (a device pointer for device tensors);
+  // throws DTypeError on a mismatch. to_vector/to_int_vector/item copy device tensors back.
   template <class T> T* data();
   template <class T> const T* data() const;
   std::vector<float> to_vector() const;
@@ -59,6 +60,8 @@ class Tensor {
   Tensor flatten(i64 start_dim = 1) const;   // (N, ...) -> (N, prod(...))
   Tensor detach() const;                     // same storage, no history
   Tensor clone() const;                      // fresh storage, no history
+  /// A copy on `device` (this tensor itself when already there): `Tensor h = t.to(Device::CPU);`
+  Tensor to(Device device) const;
 
   bool same_impl(const Tensor& o) const { return impl_ == o.impl_; }
   TensorImpl* impl() const { return impl_.get(); }

@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "core/registry.h"
 #include "nn/sha256.h"
 
 namespace lockstep::nn {
@@ -52,6 +53,34 @@ Batch slice_batch(const Tensor& images, const Tensor& labels, i64 begin, i64 end
   return gather_batch(images, labels, order, 0, end - begin);
 }
 
+Batch gather_batch(const Tensor& images, const Tensor& labels, const Tensor& order, i64 begin, i64 end) {
+  LS_CHECK(order.dtype() == DType::I64 && order.rank() == 1, DTypeError, "gather_batch: expected an int64 order (N), got ",
+           dtype_name(order.dtype()), " ", order.shape());
+  LS_CHECK(order.device() == images.device() && labels.device() == images.device(), DeviceError,
+           "gather_batch: images, labels and order must share a device");
+  LS_CHECK(0 <= begin && begin < end && end <= order.numel(), ShapeError, "gather_batch: range [", begin, ", ", end,
+           ") outside an order of ", order.numel());
+  const Device device = images.device();
+  const i64 b = end - begin;
+  std::vector<i64> dims = images.shape().dims();
+  dims[0] = b;
+  Batch batch{Tensor::empty(Shape(dims), DType::F32, device), Tensor::empty({b}, DType::I64, device)};
+  const i64* index = order.data<i64>() + begin;
+  const i64 row_bytes = images.numel() / images.size(0) * static_cast<i64>(sizeof(float));
+  kernel<OpKind::GatherRows>(device)(images.data<float>(), index, batch.x.data<float>(), b, row_bytes);
+  kernel<OpKind::GatherRows>(device)(labels.data<i64>(), index, batch.y.data<i64>(), b, sizeof(i64));
+  return batch;
+}
+
+void move_to_device(const std::vector<NamedTensor>& tensors, Device device) {
+  for (const auto& nt : tensors) {
+    if (nt.tensor.device() == device) continue;
+    const Tensor moved = nt.tensor.to(device);
+    nt.tensor.impl()->storage = moved.impl()->storage;
+    nt.tensor.impl()->offset = 0;
+  }
+}
+
 float train_step(Module& model, SGD& opt, const Batch& batch, std::int64_t step) {
   model.train(true);
   model.set_step(step);
@@ -69,12 +98,21 @@ EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i
   model.eval();
   EvalResult r;
   const i64 n = images.size(0);
+  // On a device, batches are gathered there through an identity order uploaded once.
+  Tensor identity;
+  if (images.device() != Device::CPU) {
+    std::vector<i64> rows(static_cast<size_t>(n));
+    for (i64 i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = i;
+    identity = Tensor::from_ints(rows, {n}).to(images.device());
+  }
   for (i64 begin = 0; begin < n; begin += batch_size) {
     const i64 end = std::min(n, begin + batch_size);
-    const Batch batch = slice_batch(images, labels, begin, end);
-    const Tensor logp = model(batch.x);
+    const Batch batch =
+        identity.defined() ? gather_batch(images, labels, identity, begin, end) : slice_batch(images, labels, begin, end);
+    const Tensor logp = model(batch.x).to(Device::CPU);
+    const Tensor labels_host = batch.y.to(Device::CPU);
     const float* lp = logp.data<float>();
-    const i64* y = batch.y.data<i64>();
+    const i64* y = labels_host.data<i64>();
     const i64 classes = logp.size(1);
     for (i64 i = 0; i < end - begin; ++i) {
       const float* row = lp + i * classes;
@@ -93,7 +131,10 @@ EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i
 std::string fingerprint(const std::vector<NamedTensor>& tensors) {
   static_assert(std::endian::native == std::endian::little, "fingerprint hashes float32 little-endian bytes");
   Sha256 h;
-  for (const auto& p : tensors) h.update(p.tensor.data<float>(), static_cast<size_t>(p.tensor.numel()) * 4);
+  for (const auto& p : tensors) {
+    const Tensor host = p.tensor.to(Device::CPU);  // the tensor itself when already there
+    h.update(host.data<float>(), static_cast<size_t>(host.numel()) * 4);
+  }
   return "sha256:" + h.finish_hex();
 }
 

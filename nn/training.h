@@ -26,6 +26,13 @@ struct Batch {
 Batch gather_batch(const Tensor& images, const Tensor& labels, const std::vector<i64>& order, i64 begin, i64 end);
 // Rows [begin, end) in storage order.
 Batch slice_batch(const Tensor& images, const Tensor& labels, i64 begin, i64 end);
+// Rows order[begin..end) gathered on the device the tensors live on (order: int64 tensor of
+// valid row numbers on that device), so data uploaded once is sliced there: no per-batch copy.
+Batch gather_batch(const Tensor& images, const Tensor& labels, const Tensor& order, i64 begin, i64 end);
+
+// Moves every tensor to `device` in place: each keeps its identity (a module's parameter
+// handles see the move) and gets a copy of its values in new storage there.
+void move_to_device(const std::vector<NamedTensor>& tensors, Device device);
 
 // One step: forward in training mode with dropout keyed on `step`, mean NLL loss,
 // backward, SGD update, gradients dropped. Returns the loss.

@@ -1,6 +1,6 @@
 // ops::nll_loss, mean reduction: -(sum over n of logp[n, target[n]]) / N in the canonical
-// batch-chunk order. Targets are validated here, on the host, so kernels never index out
-// of range. Order: docs/ordering.md#nll_loss-forward and #nll_loss-backward.
+// batch-chunk order. Targets are validated here, on the host (a copy for device targets), so
+// kernels never index out of range. Order: docs/ordering.md#nll_loss-forward and #nll_loss-backward.
 #include "core/ops.h"
 #include "core/ops/common.h"
 
@@ -17,16 +17,15 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target) {
   LS_CHECK(target.shape() == Shape({rows}), ShapeError, "nll_loss: expected target (N) = (", rows,
            ") for input ", logp.shape(), ", got ", target.shape());
   LS_CHECK(rows >= 1 && cols >= 1, ShapeError, "nll_loss: expected a non-empty input (N,C), got ", logp.shape());
-  // Why only CPU: checking device targets needs a device-to-host copy, which no backend provides yet.
-  LS_CHECK(target.device() == Device::CPU, UnsupportedError, "nll_loss: target validation on ",
-           device_name(target.device()), " is not implemented");
-  const i64* t = target.data<i64>();
+  // Why validate a host copy: device code throws nothing, and N int64 targets are a cheap copy.
+  const Tensor target_host = target.to(Device::CPU);
+  const i64* t = target_host.data<i64>();
   for (i64 n = 0; n < rows; ++n)
     LS_CHECK(t[n] >= 0 && t[n] < cols, ShapeError, "nll_loss: target[", n, "] = ", t[n], " is out of range [0, ",
              cols, ") for input ", logp.shape());
 
   Tensor loss = empty_like(logp, Shape{});
-  kernel<OpKind::NllLossFwd>(logp.device())(logp.data<float>(), t, loss.data<float>(), rows, cols);
+  kernel<OpKind::NllLossFwd>(logp.device())(logp.data<float>(), target.data<i64>(), loss.data<float>(), rows, cols);
   if (any_requires_grad({&logp})) {
     const Tensor target_saved = target.clone();  // the validated values, whatever the caller does next
     record(loss, "nll_loss", {logp}, [target_saved, rows, cols](const Tensor& dloss) {

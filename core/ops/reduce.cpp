@@ -35,7 +35,7 @@ Tensor mean(const Tensor& x) {
     NoGradGuard no_grad;
     total = sum(x);
   }
-  Tensor y = Tensor::scalar(total.item() / static_cast<float>(x.numel()));
+  Tensor y = Tensor::scalar(total.item() / static_cast<float>(x.numel())).to(x.device());
   if (any_requires_grad({&x})) {
     const Shape shape = x.shape();
     const float n = static_cast<float>(x.numel());

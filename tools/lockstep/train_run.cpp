@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "core/random.h"
+#include "core/transfer.h"
 #include "cpu/parallel.h"
 #include "nn/checkpoint.h"
 #include "nn/idx.h"
@@ -54,8 +55,9 @@ std::map<std::string, std::string> recipe_metadata(const TrainOptions& o, const 
 void save_training_checkpoint(const std::string& path, const nn::Module& model, nn::SGD& opt, const Position& pos,
                               const std::map<std::string, std::string>& recipe) {
   nn::Checkpoint ckpt;
-  ckpt.tensors = model.parameters();
-  for (const auto& b : opt.momentum_buffers()) ckpt.tensors.push_back({"momentum." + b.name, b.tensor});
+  for (const auto& p : model.parameters()) ckpt.tensors.push_back({p.name, p.tensor.to(Device::CPU)});
+  for (const auto& b : opt.momentum_buffers())
+    ckpt.tensors.push_back({"momentum." + b.name, b.tensor.to(Device::CPU)});
   ckpt.metadata = recipe;
   ckpt.metadata["format"] = "lockstep-train-v1";
   ckpt.metadata["epoch"] = std::to_string(pos.epoch);
@@ -156,8 +158,9 @@ TrainOptions options_from_json(const json& r) {
 TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop, const StepObserver& observer) {
   LS_CHECK(o.device == "cpu" || o.device == "cuda", Error, "train: expected --device cpu or cuda, got '", o.device,
            "'");
-  LS_CHECK(o.device == "cpu", DeviceError,
-           "train: --device cuda: this lockstep was built without the CUDA backend (no usable GPU path); use --device cpu");
+  const Device device = o.device == "cuda" ? Device::CUDA : Device::CPU;
+  if (const std::string why = device_unavailable_reason(device); !why.empty())
+    throw DeviceError("train: --device " + o.device + ": " + why + "; use --device cpu");
   LS_CHECK(o.epochs >= 1 && o.batch_size >= 1 && o.test_batch_size >= 1, Error,
            "train: epochs, batch sizes must be >= 1 (got epochs=", o.epochs, ", batch-size=", o.batch_size,
            ", test-batch-size=", o.test_batch_size, ")");
@@ -172,11 +175,13 @@ TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop, c
   const nn::MnistDataset ds = nn::load_mnist_dir(o.data);
   LS_CHECK(ds.train.rows == 28 && ds.train.cols == 28, ShapeError, "train: the reference network needs 28x28 images, ",
            ds.dir, " has ", ds.train.rows, "x", ds.train.cols);
+  // Normalised on the host (the same bits everywhere), then uploaded once.
   const Tensor train_x =
-      nn::normalize_images(ds.train.images.data(), ds.train.count, 28, 28, o.norm_mean, o.norm_std);
-  const Tensor train_y = nn::labels_tensor(ds.train.labels);
-  const Tensor test_x = nn::normalize_images(ds.test.images.data(), ds.test.count, 28, 28, o.norm_mean, o.norm_std);
-  const Tensor test_y = nn::labels_tensor(ds.test.labels);
+      nn::normalize_images(ds.train.images.data(), ds.train.count, 28, 28, o.norm_mean, o.norm_std).to(device);
+  const Tensor train_y = nn::labels_tensor(ds.train.labels).to(device);
+  const Tensor test_x =
+      nn::normalize_images(ds.test.images.data(), ds.test.count, 28, 28, o.norm_mean, o.norm_std).to(device);
+  const Tensor test_y = nn::labels_tensor(ds.test.labels).to(device);
   const json data = data_json(ds);
   const auto recipe = recipe_metadata(o, nn::sha256_file(ds.train.images_path));
 
@@ -188,6 +193,9 @@ TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop, c
     progress.line(fmt::format("resumed from {} at epoch {}, batch {} (step {})", o.resume, pos.epoch + 1, pos.batch,
                               pos.step));
   }
+  // Initialised (or restored) on the host, then moved: the same starting bits on every device.
+  nn::move_to_device(model.parameters(), device);
+  nn::move_to_device(opt.momentum_buffers(), device);
 
   const std::string manifest_path =
       !o.manifest.empty() ? o.manifest : (o.checkpoint_dir.empty() ? "" : o.checkpoint_dir + "/manifest.json");
@@ -218,6 +226,8 @@ TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop, c
   bool done = false;
   for (; pos.epoch < o.epochs && !done; ++pos.epoch) {
     const std::vector<i64> order = random::data_order(o.seed, static_cast<std::uint64_t>(pos.epoch), ds.train.count);
+    const Tensor order_on_device =
+        device == Device::CPU ? Tensor() : Tensor::from_ints(order, {ds.train.count}).to(device);
     const auto t0 = std::chrono::steady_clock::now();
     i64 samples = 0;
     for (; pos.batch < steps_per_epoch; ++pos.batch) {
@@ -226,7 +236,8 @@ TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop, c
         break;
       }
       const i64 begin = pos.batch * o.batch_size, end = std::min(ds.train.count, begin + o.batch_size);
-      const nn::Batch batch = nn::gather_batch(train_x, train_y, order, begin, end);
+      const nn::Batch batch = device == Device::CPU ? nn::gather_batch(train_x, train_y, order, begin, end)
+                                                    : nn::gather_batch(train_x, train_y, order_on_device, begin, end);
       const float loss = nn::train_step(model, opt, batch, pos.step);
       ++pos.step;
       pos.epoch_loss_sum += loss;
