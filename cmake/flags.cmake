@@ -30,11 +30,17 @@ if(LOCKSTEP_ARCH)
   list(APPEND LOCKSTEP_HOST_FLAGS -march=${LOCKSTEP_ARCH})
 endif()
 
+# Device code (cuda/, when built): --fmad=false is nvcc's -ffp-contract=off, for the same reason;
+# never --use_fast_math. The host half of a .cu file gets the host rule through -Xcompiler.
+# --diag-suppress=1675: kernels/ headers carry `#pragma GCC unroll` for the CPU build, which
+# nvcc's front end does not know (it only affects unrolling, never a result).
+set(LOCKSTEP_CUDA_FLAGS --fmad=false --diag-suppress=1675 -Xcompiler=-ffp-contract=off,-fno-math-errno,-Wall,-Wextra)
+
 function(lockstep_apply_flags target)
-  target_compile_options(${target} PRIVATE ${LOCKSTEP_HOST_FLAGS})
+  target_compile_options(${target} PRIVATE "$<$<COMPILE_LANGUAGE:CXX>:${LOCKSTEP_HOST_FLAGS}>")
 endfunction()
 
 # Everything that links lockstep also compiles its headers (kernels/ included) with the same flags.
-add_compile_options(${LOCKSTEP_HOST_FLAGS})
+add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:${LOCKSTEP_HOST_FLAGS}>" "$<$<COMPILE_LANGUAGE:CUDA>:${LOCKSTEP_CUDA_FLAGS}>")
 string(REPLACE ";" " " LOCKSTEP_HOST_FLAGS_STRING "${LOCKSTEP_HOST_FLAGS}")
 message(STATUS "lockstep: LOCKSTEP_ARCH=${LOCKSTEP_ARCH}; host flags: ${LOCKSTEP_HOST_FLAGS_STRING}")
