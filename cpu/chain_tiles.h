@@ -44,8 +44,10 @@ inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* panel, i64 
 inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* panel, i64 kd, i64 chunk, float* C, i64 ldc,
                       i64 M, i64 nr) {
   float scratch[kMR * kNR];
-  for (i64 m0 = 0; m0 < M; m0 += kMR) {
-    const int mr = static_cast<int>(std::min<i64>(kMR, M - m0));
+  // Near-equal row tiles (K = 20 runs as 4 x 5 rather than 6+6+6+2): short tiles waste loads.
+  const i64 tiles = (M + kMR - 1) / kMR, rows = tiles > 0 ? (M + tiles - 1) / tiles : 0;
+  for (i64 m0 = 0; m0 < M; m0 += rows) {
+    const int mr = static_cast<int>(std::min<i64>(rows, M - m0));
     const float* a = A + m0 * a_m;
     float* c = C + m0 * ldc;
     float* t = c;

@@ -213,11 +213,19 @@ LS_HD void conv2d_fwd_pack_panel(const T* x, const Conv2dGeom& g, i64 n, i64 col
     hb[j] = in ? (col / g.Q) * g.stride - g.pad : -(i64(1) << 40);
     wb[j] = in ? (col % g.Q) * g.stride - g.pad : -(i64(1) << 40);
   }
+  // Why the split: without padding every in-range column reads x at a fixed offset, so the
+  // copy needs no bounds tests (the packing otherwise costs as much as the arithmetic).
+  bool all_inside = g.pad == 0;
+  for (int j = 0; j < NR; ++j) all_inside = all_inside && hb[j] >= 0;
   for (i64 c = 0; c < g.C; ++c) {
     const T* xc = x + conv_x_index(g, n, c, 0, 0);
     for (i64 r = 0; r < g.R; ++r)
       for (i64 s = 0; s < g.S; ++s) {
         T* out = panel + ((c * g.R + r) * g.S + s) * NR;
+        if (all_inside) {
+          for (int j = 0; j < NR; ++j) out[j] = xc[(hb[j] + r) * g.W + wb[j] + s];
+          continue;
+        }
         for (int j = 0; j < NR; ++j) {
           const i64 h = hb[j] + r, w = wb[j] + s;
           out[j] = (h >= 0 && h < g.H && w >= 0 && w < g.W) ? xc[h * g.W + w] : T(0);
@@ -242,6 +250,13 @@ LS_HD void conv2d_bwd_data_pack_panel(const T* dy, const Conv2dGeom& g, i64 n, i
     for (i64 r = 0; r < g.R; ++r)
       for (i64 s = 0; s < g.S; ++s) {
         T* out = panel + ((k * g.R + r) * g.S + s) * NR;
+        if (g.stride == 1) {  // no divisions: they would cost more than the arithmetic
+          for (int j = 0; j < NR; ++j) {
+            const i64 ph = hb[j] - r, qw = wb[j] - s;
+            out[j] = (ph >= 0 && qw >= 0 && ph < g.P && qw < g.Q) ? dyk[ph * g.Q + qw] : T(0);
+          }
+          continue;
+        }
         for (int j = 0; j < NR; ++j) {
           const i64 ph = hb[j] - r, qw = wb[j] - s;
           const bool ok = ph >= 0 && qw >= 0 && ph % g.stride == 0 && qw % g.stride == 0 &&
