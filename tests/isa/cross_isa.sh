@@ -12,6 +12,7 @@ if [[ $ARCH_B == x86-64-v4 ]]; then
   done
 fi
 
+mkdir -p "$WORK"
 declare -A digest
 for arch in "$ARCH_A" "$ARCH_B"; do
   dir=$WORK/${arch:-default}
