@@ -53,7 +53,7 @@ def load(paths):
 
 
 def split(name):
-    parts = name.split("/")
+    parts = [p for p in name.split("/") if p not in ("real_time", "manual_time")]
     return parts[0], parts[2], "/".join(parts[3:])  # op, variant, rest
 
 
@@ -133,7 +133,7 @@ def main():
     results, contexts = load(args.json)
     ctx = contexts[0] if contexts else {}
     print(f"CPU: {ctx.get('cpu_model', '?')} ({ctx.get('hardware_threads', ctx.get('num_cpus', '?'))} hardware threads), "
-          f"LOCKSTEP_ARCH={ctx.get('lockstep_arch', '?')}, built {ctx.get('library_build_type', '?')}\n")
+          f"LOCKSTEP_ARCH={ctx.get('lockstep_arch', '?')}, date {ctx.get('date', '?')}\n")
     for title, rows in (("Per op and pass (higher is better; det/fast = det throughput ÷ fast throughput)", table_ops(results)),
                         ("GEMM, C = A·Bᵀ", table_gemm(results)),
                         ("End-to-end training step (reference CNN with dropout, SGD)", table_steps(results))):
