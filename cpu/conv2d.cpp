@@ -2,8 +2,9 @@
 // chain tiles (kernels/conv2d.h, Note [Chain tiles]): every output's chain is the canonical
 // one of kernels/conv2d.h, vectorised only across independent outputs. Threads take whole
 // (sample, panel) items or whole batch chunks, so results do not depend on the thread count.
-// Where Note [Zero taps] does not hold (non-finite multipliers, a -0 bias with padding) the
-// row forms run instead. See docs/ordering.md#conv2d-forward.
+// Packed zero taps can only flip the sign of an output that is exactly zero (Note [Zero taps]):
+// such outputs are recomputed with the element form. With non-finite multipliers the row
+// forms run instead. See docs/ordering.md#conv2d-forward.
 #include <vector>
 
 #include "cpu/chain_tiles.h"
@@ -61,7 +62,7 @@ void conv2d_bwd_weight_rows(const float* dy, const float* x, float* dw, float* d
 
 void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q;
-  if (g.pad > 0 && !k::conv2d_zero_taps_exact(w, g.K * crs, b, g.K)) return conv2d_fwd_rows(x, w, b, y, g);
+  if (g.pad > 0 && !k::conv2d_zero_taps_exact(w, g.K * crs)) return conv2d_fwd_rows(x, w, b, y, g);
   const i64 panels = panels_for(pq);
   parallel_for(g.N * panels, 1, [&](i64 lo, i64 hi) {
     std::vector<float> panel(static_cast<size_t>(crs * kNR));
@@ -72,13 +73,18 @@ void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, co
       for (i64 kk = 0; kk < g.K; ++kk)
         for (i64 j = 0; j < nr; ++j) yt[kk * pq + j] = b[kk];
       tile_rows(w, crs, 1, panel.data(), crs, 0, yt, pq, g.K, nr);
+      if (g.pad > 0)  // without padding no tap is skipped, so nothing can differ
+        for (i64 kk = 0; kk < g.K; ++kk)
+          for (i64 j = 0; j < nr; ++j)
+            if (yt[kk * pq + j] == 0.0f)
+              yt[kk * pq + j] = k::conv2d_fwd_elem(x, w, b, g, n, kk, (col0 + j) / g.Q, (col0 + j) % g.Q);
     }
   });
 }
 
 void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
   const i64 krs = g.K * g.R * g.S, rs = g.R * g.S, hw = g.H * g.W;
-  if (!k::conv2d_zero_taps_exact(w, g.K * g.C * rs, static_cast<const float*>(nullptr), 0))
+  if (!k::conv2d_zero_taps_exact(w, g.K * g.C * rs))
     return conv2d_bwd_data_rows(dy, w, dx, g);
   // A(c, (k,r,s)) = w[k,c,r,s]: the weights regrouped so each row is one input channel.
   std::vector<float> wc(static_cast<size_t>(g.C * krs));
@@ -95,13 +101,17 @@ void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2
       for (i64 c = 0; c < g.C; ++c)
         for (i64 j = 0; j < nr; ++j) dxt[c * hw + j] = 0.0f;
       tile_rows(wc.data(), krs, 1, panel.data(), krs, 0, dxt, hw, g.C, nr);
+      for (i64 c = 0; c < g.C; ++c)  // border taps are always skipped here
+        for (i64 j = 0; j < nr; ++j)
+          if (dxt[c * hw + j] == 0.0f)
+            dxt[c * hw + j] = k::conv2d_bwd_data_elem(dy, w, g, n, c, (col0 + j) / g.W, (col0 + j) % g.W);
     }
   });
 }
 
 void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q, cols = crs + 1;  // + the bias column
-  if (g.pad > 0 && !k::conv2d_zero_taps_exact(dy, g.N * g.K * pq, static_cast<const float*>(nullptr), 0))
+  if (g.pad > 0 && !k::conv2d_zero_taps_exact(dy, g.N * g.K * pq))
     return conv2d_bwd_weight_rows(dy, x, dw, db, g);
   const i64 chunks = k::num_chunks(g.N, k::kBatchChunk), panels = panels_for(cols);
   // part[j] (K x cols): chunk j's partial of every dw and db, in the canonical chunk chain.

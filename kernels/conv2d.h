@@ -181,24 +181,28 @@ LS_HD void conv2d_bwd_weight_chunk_rs(const T* dy, const T* x, const Conv2dGeom&
 //   backward data kk = (k, r, s)          columns (h, w) of one sample,  chain from 0
 //   backward weight kk = (n, p, q) in one batch chunk, columns (c, r, s) and a bias column
 // A tap the canonical order skips (padding, stride gaps) becomes a packed zero. See
-// Note [Zero taps] for when that is bitwise the same; the backend checks conv2d_zero_taps_exact
-// and otherwise uses the row forms above.
+// Note [Zero taps] for why that changes at most the sign of a zero output, which the backend
+// repairs; with non-finite multipliers it uses the row forms above.
 #include "kernels/linear.h"
 
 namespace lockstep::kernels {
 
 // Note [Zero taps]
-// Skipping a tap and computing acc = fma_rn(0, v, acc) give identical bits when v is finite
-// and acc is never -0: then 0*v is an exact ±0 and acc + (±0) = acc (for acc = +0 too).
-// A chain that starts from +0, or from a bias that is not -0, can never reach -0 under
-// round-to-nearest (an exact zero sum of non-(-0) operands is +0). So the packed-zero form is
-// exact when every multiplier v of a zero tap is finite and (forward) no bias is -0.
-// Why check rather than assume: an infinite weight would turn a skipped tap into NaN.
+// A packed zero tap computes acc = fma_rn(0, v, acc) where the canonical order skips the tap.
+// With v finite, 0*v is an exact +-0, and acc + (+-0) = acc for every acc except a zero acc,
+// whose sign may flip (-0 + +0 = +0). A later canonical step fma_rn(a, b, acc) sees the same
+// exact value a*b + acc for either zero sign, so it rounds to the same result unless that
+// result is itself zero. Hence the packed form equals the canonical chain everywhere except
+// possibly the sign of an output that is exactly zero; the backend recomputes those outputs
+// with the *_elem function. A chain may reach -0 by underflow
+// (fma_rn(-2^-100, 2^-100, +0) = -0), which is why the fix-up is needed even from a +0 start.
+// Backward weight needs no fix-up: its chunk partials are combined as 0 + part_0 + ..., and
+// a sum starting from +0 is never -0, so a zero-sign difference in a partial cannot survive.
+// Why check finiteness rather than assume: an infinite multiplier would turn a skipped tap into NaN.
 template <class T>
-LS_HD bool conv2d_zero_taps_exact(const T* v, i64 nv, const T* bias, i64 nb) {
+LS_HD bool conv2d_zero_taps_exact(const T* v, i64 nv) {
   bool ok = true;
   for (i64 i = 0; i < nv; ++i) ok = ok && (v[i] - v[i] == T(0));  // false for inf and NaN
-  for (i64 i = 0; bias && i < nb; ++i) ok = ok && !(bias[i] == T(0) && T(1) / bias[i] < T(0));
   return ok;
 }
 

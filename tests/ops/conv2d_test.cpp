@@ -470,5 +470,39 @@ TEST(Conv2d, ErrorsNameOpAndShape) {
                            {"conv2d", "weight", "float32"});
 }
 
+// Signed zeros: a chain may underflow to -0, and the canonical order skips padded taps, so
+// the CPU must not add fma(0, w, acc) for them (that would turn -0 into +0 when w > 0).
+// Forward (with padding) and backward data (border taps) are each checked at an output whose
+// documented chain ends in -0; backward weight cannot end in -0 (Note [Zero taps]).
+TEST(Conv2d, SkippedTapsPreserveNegativeZero) {
+  // Forward: y[0,0,2,2] of a 3x3 input, 3x3 kernel, pad 1. Tap (0,0) reads x[1,1]:
+  // fma(-2^-100, 2^-100, +0) = -0; tap (0,1) adds x[1,2]*w = 0*(-1), keeping -0; tap (0,2) is in
+  // the padding and is skipped, so -0 survives.
+  std::vector<float> x(9, 0.0f), w(9, -1.0f);
+  x[4] = -0x1p-100f, w[0] = 0x1p-100f, w[2] = 1.0f;
+  const kernels::Conv2dGeom g{1, 1, 3, 3, 1, 3, 3, 3, 3, 1, 1};
+  const float b0 = 0.0f;
+  const float want = kernels::conv2d_fwd_elem(x.data(), w.data(), &b0, g, 0, 0, 2, 2);
+  ASSERT_TRUE(std::signbit(want)) << "the element order keeps -0";
+  const Tensor y = ops::conv2d(Tensor::from_vector(x, {1, 1, 3, 3}), Tensor::from_vector(w, {1, 1, 3, 3}),
+                               Tensor::zeros({1}), {1, 1});
+  EXPECT_TRUE(test::bitwise_equal({y.to_vector()[8]}, {want}, "forward y[0,0,2,2]"));
+  // Backward data, no padding: every dx element of a border row has taps that fall outside dy.
+  // dy = 3x3 of a 5x5 input with a 3x3 kernel; make dx[0,0,0,1]'s chain -0 then add skipped taps.
+  {
+    const kernels::Conv2dGeom gd{1, 1, 5, 5, 1, 3, 3, 3, 3, 1, 0};
+    std::vector<float> dy(9, 0.0f), wd(9, 1.0f);
+    dy[0] = -0x1p-100f, wd[1] = 0x1p-100f;  // dx[0,1] first tap: k=0,r=0,s=1 reads dy[0,0]
+    std::vector<float> want_dx(25);
+    for (i64 h = 0; h < 5; ++h)
+      for (i64 c = 0; c < 5; ++c) want_dx[static_cast<size_t>(h * 5 + c)] = kernels::conv2d_bwd_data_elem(dy.data(), wd.data(), gd, 0, 0, h, c);
+    ASSERT_TRUE(std::signbit(want_dx[1])) << "the element order keeps -0 at dx[0,0,0,1]";
+    Tensor xin = Tensor::zeros({1, 1, 5, 5}).set_requires_grad();
+    const Tensor y = ops::conv2d(xin, Tensor::from_vector(wd, {1, 1, 3, 3}), Tensor::zeros({1}));
+    ops::sum(ops::mul(y, Tensor::from_vector(dy, {1, 1, 3, 3}))).backward();
+    EXPECT_TRUE(test::bitwise_equal(xin.grad().to_vector(), want_dx, "backward data"));
+  }
+}
+
 }  // namespace
 }  // namespace lockstep
