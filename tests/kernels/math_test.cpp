@@ -1,7 +1,7 @@
 // Accuracy of lockstep's own exp/log (kernels/math.h) against double std::exp/std::log,
 // which is allowed here because tests are not the canonical order. Errors are in units of
 // the float spacing at the reference value (2^-149 below 2^-126). Each sweep prints its
-// measured maximum; docs/ordering_parts/math.md records them, including the exhaustive run
+// measured maximum; docs/ordering.md#measured-accuracy records them, including the exhaustive run
 // (DISABLED_ExhaustiveAllFloats: run with --gtest_also_run_disabled_tests).
 #include <gtest/gtest.h>
 
@@ -68,7 +68,7 @@ UlpStats sweep(Add add, float dense_lo, float dense_hi) {
   return st;
 }
 
-// Bounds: both measured below 1 ulp over all 2^32 floats (docs/ordering_parts/math.md).
+// Bounds: both measured below 1 ulp over all 2^32 floats (docs/ordering.md#measured-accuracy).
 constexpr double kExpUlpBound = 1.0;
 constexpr double kLogUlpBound = 1.0;
 
