@@ -10,26 +10,11 @@
 #include "nn/mnist_net.h"
 #include "nn/training.h"
 #include "tests/support/data.h"
+#include "tests/support/synthetic_mnist.h"
 
 namespace lockstep::bench {
 namespace {
 
-// The synthetic batch of tests/nn/mnist_net_test.cpp: class c lights a band of rows over noise.
-nn::Batch synthetic_batch(std::uint64_t step, i64 batch) {
-  std::vector<float> x(static_cast<size_t>(batch * 784));
-  std::vector<i64> y(static_cast<size_t>(batch));
-  for (i64 n = 0; n < batch; ++n) {
-    const std::uint64_t id = step * static_cast<std::uint64_t>(batch) + static_cast<std::uint64_t>(n);
-    const i64 label = static_cast<i64>(test::mix64(id) % 10);
-    y[static_cast<size_t>(n)] = label;
-    for (i64 i = 0; i < 784; ++i) {
-      const i64 row = i / 28;
-      const float band = (row >= 2 * label + 4 && row < 2 * label + 8) ? 2.0f : 0.0f;
-      x[static_cast<size_t>(n * 784 + i)] = band + test::hash_uniform(id, static_cast<std::uint64_t>(i), -0.5f, 0.5f);
-    }
-  }
-  return {Tensor::from_vector(x, {batch, 1, 28, 28}), Tensor::from_ints(y, {batch})};
-}
 
 struct Trial {
   std::vector<float> losses;
@@ -41,7 +26,7 @@ Trial train(Mode mode, int steps, i64 batch) {
   nn::MnistNet net({/*seed=*/7, /*dropout=*/true, 0.5f});
   nn::SGD opt(net.parameters(), 0.01f, 0.5f);
   Trial t;
-  for (int s = 0; s < steps; ++s) t.losses.push_back(nn::train_step(net, opt, synthetic_batch(std::uint64_t(s), batch), s));
+  for (int s = 0; s < steps; ++s) t.losses.push_back(nn::train_step(net, opt, test::synthetic_mnist_batch(std::uint64_t(s), batch), s));
   t.digest = nn::fingerprint(net);
   return t;
 }
@@ -68,7 +53,7 @@ void bench_train_step(benchmark::State& state, Mode mode) {
   ModeGuard guard(mode);
   nn::MnistNet net({7, true, 0.5f});
   nn::SGD opt(net.parameters(), 0.01f, 0.5f);
-  const nn::Batch data = synthetic_batch(0, batch);
+  const nn::Batch data = test::synthetic_mnist_batch(0, batch);
   std::int64_t step = 0;
   for (auto _ : state) benchmark::DoNotOptimize(nn::train_step(net, opt, data, step++));
   state.counters["samples/s"] =

@@ -5,28 +5,12 @@
 #include "nn/mnist_net.h"
 #include "nn/training.h"
 #include "tests/support/data.h"
+#include "tests/support/synthetic_mnist.h"
 #include "tests/support/threads.h"
 
 namespace lockstep::nn {
 namespace {
 
-// Synthetic, learnable data from a fixed integer hash: class c lights a c-dependent band of
-// rows on top of hash noise, so a CNN can fit it and the loss must fall.
-Batch synthetic_batch(std::uint64_t step, i64 batch) {
-  std::vector<float> x(static_cast<size_t>(batch * 784));
-  std::vector<i64> y(static_cast<size_t>(batch));
-  for (i64 n = 0; n < batch; ++n) {
-    const std::uint64_t id = step * static_cast<std::uint64_t>(batch) + static_cast<std::uint64_t>(n);
-    const i64 label = static_cast<i64>(test::mix64(id) % 10);
-    y[static_cast<size_t>(n)] = label;
-    for (i64 i = 0; i < 784; ++i) {
-      const i64 row = i / 28;
-      const float band = (row >= 2 * label + 4 && row < 2 * label + 8) ? 2.0f : 0.0f;
-      x[static_cast<size_t>(n * 784 + i)] = band + test::hash_uniform(id, static_cast<std::uint64_t>(i), -0.5f, 0.5f);
-    }
-  }
-  return {Tensor::from_vector(x, {batch, 1, 28, 28}), Tensor::from_ints(y, {batch})};
-}
 
 struct RunResult {
   std::vector<float> losses;
@@ -37,7 +21,7 @@ RunResult train_steps(int steps, bool dropout) {
   MnistNet net({/*seed=*/7, dropout, 0.5f});
   SGD opt(net.parameters(), 0.01f, 0.5f);
   RunResult r;
-  for (int s = 0; s < steps; ++s) r.losses.push_back(train_step(net, opt, synthetic_batch(static_cast<std::uint64_t>(s), 32), s));
+  for (int s = 0; s < steps; ++s) r.losses.push_back(train_step(net, opt, test::synthetic_mnist_batch(static_cast<std::uint64_t>(s), 32), s));
   r.digest = fingerprint(net);
   return r;
 }
@@ -72,7 +56,7 @@ TEST(MnistNet, WeightDigestIdenticalAtOneAndTwoThreads) {
 }
 
 TEST(MnistNet, OneStepGradientsBitwiseIdenticalAtEveryThreadCount) {
-  const Batch batch = synthetic_batch(0, 32);
+  const Batch batch = test::synthetic_mnist_batch(0, 32);
   const auto grads = test::at_each_thread_count([&] {
     MnistNet net({3, /*dropout=*/true, 0.5f});
     net.set_step(0);

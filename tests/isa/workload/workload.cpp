@@ -12,25 +12,12 @@
 #include "nn/mnist_net.h"
 #include "nn/training.h"
 #include "tests/support/data.h"
+#include "tests/support/synthetic_mnist.h"
 
 using namespace lockstep;
 
 namespace {
 
-nn::Batch synthetic_batch(std::uint64_t step, i64 batch) {
-  std::vector<float> x(static_cast<size_t>(batch * 784));
-  std::vector<i64> y(static_cast<size_t>(batch));
-  for (i64 n = 0; n < batch; ++n) {
-    const std::uint64_t id = step * static_cast<std::uint64_t>(batch) + static_cast<std::uint64_t>(n);
-    const i64 label = static_cast<i64>(test::mix64(id) % 10);
-    y[static_cast<size_t>(n)] = label;
-    for (i64 i = 0; i < 784; ++i) {
-      const float band = (i / 28 >= 2 * label + 4 && i / 28 < 2 * label + 8) ? 2.0f : 0.0f;
-      x[static_cast<size_t>(n * 784 + i)] = band + test::hash_uniform(id, static_cast<std::uint64_t>(i), -0.5f, 0.5f);
-    }
-  }
-  return {Tensor::from_vector(x, {batch, 1, 28, 28}), Tensor::from_ints(y, {batch})};
-}
 
 std::string odd_ops_digest() {
   Tensor x = test::uniform_tensor(1, {5, 3, 13, 11}).set_requires_grad();
@@ -54,7 +41,7 @@ int main() {
   nn::MnistNet net({/*seed=*/7, /*dropout=*/true, 0.5f});
   nn::SGD opt(net.parameters(), 0.01f, 0.5f);
   float loss = 0;
-  for (int s = 0; s < 20; ++s) loss = nn::train_step(net, opt, synthetic_batch(static_cast<std::uint64_t>(s), 32), s);
+  for (int s = 0; s < 20; ++s) loss = nn::train_step(net, opt, test::synthetic_mnist_batch(static_cast<std::uint64_t>(s), 32), s);
   std::printf("train20 %s\n", nn::fingerprint(net).c_str());
   std::printf("last_loss %a\n", static_cast<double>(loss));
   std::printf("odd_ops %s\n", odd_ops_digest().c_str());
