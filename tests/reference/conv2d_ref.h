@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tests/reference/ref_sums.h"
+
 namespace lockstep::ref {
 
 // x: (N,C,H,W), w: (K,C,R,S), b: (K), y: (N,K,P,Q); square stride, zero padding `pad`.
@@ -20,23 +22,6 @@ struct Conv2dShape {
   std::int64_t w_size() const { return K * C * R * S; }
   std::int64_t y_size() const { return N * K * P() * Q(); }
 };
-
-// value[i] = sum of terms; abs_sum[i] = sum of |terms|; terms[i] = how many terms.
-// Shared with linear_ref.h (whichever is included first defines it).
-#ifndef LOCKSTEP_REF_SUMS_DEFINED
-#define LOCKSTEP_REF_SUMS_DEFINED
-struct RefSums {
-  std::vector<double> value, abs_sum;
-  std::vector<std::int64_t> terms;
-  explicit RefSums(std::int64_t n)
-      : value(static_cast<size_t>(n), 0.0), abs_sum(static_cast<size_t>(n), 0.0), terms(static_cast<size_t>(n), 0) {}
-  void add(std::int64_t i, double t) {
-    value[static_cast<size_t>(i)] += t;
-    abs_sum[static_cast<size_t>(i)] += std::fabs(t);
-    ++terms[static_cast<size_t>(i)];
-  }
-};
-#endif
 
 namespace conv2d_detail {
 // x zero-padded to (N, C, H+2pad, W+2pad).

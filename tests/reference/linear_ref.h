@@ -8,29 +8,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "tests/reference/ref_sums.h"
+
 namespace lockstep::ref {
 
 // x: (N,I), w: (O,I), b: (O), y: (N,O).
 struct LinearShape {
   std::int64_t N, I, O;
 };
-
-// value[i] = sum of terms; abs_sum[i] = sum of |terms|; terms[i] = how many terms.
-// Shared with conv2d_ref.h (whichever is included first defines it).
-#ifndef LOCKSTEP_REF_SUMS_DEFINED
-#define LOCKSTEP_REF_SUMS_DEFINED
-struct RefSums {
-  std::vector<double> value, abs_sum;
-  std::vector<std::int64_t> terms;
-  explicit RefSums(std::int64_t n)
-      : value(static_cast<size_t>(n), 0.0), abs_sum(static_cast<size_t>(n), 0.0), terms(static_cast<size_t>(n), 0) {}
-  void add(std::int64_t i, double t) {
-    value[static_cast<size_t>(i)] += t;
-    abs_sum[static_cast<size_t>(i)] += std::fabs(t);
-    ++terms[static_cast<size_t>(i)];
-  }
-};
-#endif
 
 // y[n,o] = b[o] + sum_i x[n,i] * w[o,i].
 inline RefSums linear_fwd(const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b,
