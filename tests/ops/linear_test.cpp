@@ -16,6 +16,7 @@
 #include "kernels/linear.h"
 #include "tests/reference/linear_ref.h"
 #include "tests/support/compare.h"
+#include "tests/support/ref_bounds.h"
 #include "tests/support/data.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/threads.h"
@@ -27,15 +28,9 @@ using ref::LinearShape;
 using test::bitwise_equal;
 namespace k = lockstep::kernels;
 
-std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
-double abs_sum(const std::vector<float>& v) {
-  double s = 0;
-  for (float f : v) s += std::fabs(f);
-  return s;
-}
-bool non_constant(const std::vector<float>& v) {
-  return std::any_of(v.begin(), v.end(), [&](float f) { return f != v.front(); });
-}
+using test::abs_sum;
+using test::non_constant;
+using test::to_float;
 std::string name(const LinearShape& s) {
   char buf[96];
   std::snprintf(buf, sizeof buf, "N%lld %lld->%lld", (long long)s.N, (long long)s.I, (long long)s.O);
@@ -89,20 +84,6 @@ LinRun run_linear(const LinData& d, const LinearShape& s, Mode mode = Mode::Dete
   return r;
 }
 
-// |got - ref| <= chain_bound(n_i, sum|terms_i|) per element; prints the largest error/bound ratio.
-::testing::AssertionResult within(const std::vector<float>& got, const ref::RefSums& r,
-                                  const std::function<double(size_t)>& n_roundings, const std::string& what) {
-  std::vector<double> bound(r.value.size());
-  double worst = 0;
-  for (size_t i = 0; i < bound.size(); ++i) {
-    bound[i] = test::chain_bound(n_roundings(i), r.abs_sum[i]);
-    const double err = i < got.size() ? std::fabs(double(got[i]) - r.value[i]) : 0.0;
-    if (bound[i] > 0) worst = std::max(worst, err / bound[i]);
-  }
-  std::printf("  %-40s max |err|/bound = %.3g\n", what.c_str(), worst);
-  return test::within_bounds(got, r.value, bound, what);
-}
-
 TEST(Linear, WithinFloat64Reference) {
   // Bounds (Higham eq. 3.5, |err| <= gamma_n sum|terms| with gamma_n <= 2nu):
   // * det forward: acc = b, one fma per i (I roundings; the reference counts I+1 terms);
@@ -127,10 +108,10 @@ TEST(Linear, WithinFloat64Reference) {
         return det ? std::function<double(size_t)>([chunk_n](size_t) { return chunk_n; }) : by_terms(r);
       };
       const std::string what = std::string(mode_name(mode)) + " " + name(s);
-      EXPECT_TRUE(within(got.y, y, by_terms(y), what + " forward"));
-      EXPECT_TRUE(within(got.dx, dx, by_terms(dx), what + " backward data"));
-      EXPECT_TRUE(within(got.dw, dw, batch_n(dw), what + " backward weight"));
-      EXPECT_TRUE(within(got.db, db, batch_n(db), what + " backward bias"));
+      EXPECT_TRUE(test::within_ref(got.y, y, by_terms(y), what + " forward"));
+      EXPECT_TRUE(test::within_ref(got.dx, dx, by_terms(dx), what + " backward data"));
+      EXPECT_TRUE(test::within_ref(got.dw, dw, batch_n(dw), what + " backward weight"));
+      EXPECT_TRUE(test::within_ref(got.db, db, batch_n(db), what + " backward bias"));
     }
   }
 }
@@ -319,9 +300,9 @@ TEST(Linear, AutogradWiringMatchesReferenceBackward) {
   const auto dw = ref::linear_bwd_weight(test::to_double(d.g), test::to_double(d.x), s);
   const auto db = ref::linear_bwd_bias(test::to_double(d.g), s);
   const double chunk_n = double(8 + k::num_chunks(s.N, 8));
-  EXPECT_TRUE(within(all.dx, dx, [&](size_t i) { return double(dx.terms[i]); }, "autograd x.grad"));
-  EXPECT_TRUE(within(all.dw, dw, [&](size_t) { return chunk_n; }, "autograd w.grad"));
-  EXPECT_TRUE(within(all.db, db, [&](size_t) { return chunk_n; }, "autograd b.grad"));
+  EXPECT_TRUE(test::within_ref(all.dx, dx, [&](size_t i) { return double(dx.terms[i]); }, "autograd x.grad"));
+  EXPECT_TRUE(test::within_ref(all.dw, dw, [&](size_t) { return chunk_n; }, "autograd w.grad"));
+  EXPECT_TRUE(test::within_ref(all.db, db, [&](size_t) { return chunk_n; }, "autograd b.grad"));
 
   const LinRun only_w = run_linear(d, s, Mode::Deterministic, false, true, false);
   EXPECT_FALSE(only_w.has_dx);

@@ -21,12 +21,9 @@ namespace {
 
 using test::bitwise_equal;
 
-std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
-double abs_sum(const std::vector<float>& v) {
-  double s = 0;
-  for (float f : v) s += std::fabs(f);
-  return s;
-}
+using test::abs_sum;
+using test::non_constant;
+using test::to_float;
 
 struct PoolRun {
   std::vector<float> y, dx;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -73,5 +74,16 @@ inline constexpr double kF32Unit = 5.9604644775390625e-08;  // 2^-24
 // (Higham, Accuracy and Stability of Numerical Algorithms, eq. 3.5: |err| <= gamma_n * sum|terms|,
 // gamma_n = n u / (1 - n u)); we use 2 n u, valid while n u < 1/2, plus one rounding of the input.
 inline double chain_bound(double n_roundings, double abs_sum) { return 2.0 * n_roundings * kF32Unit * abs_sum; }
+
+// Guards against vacuous tests: data that is all zero or constant proves little.
+inline double abs_sum(const std::vector<float>& v) {
+  double s = 0;
+  for (float f : v) s += std::fabs(f);
+  return s;
+}
+inline bool non_constant(const std::vector<float>& v) {
+  return std::any_of(v.begin(), v.end(), [&](float f) { return f != v.front(); });
+}
+inline std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
 }  // namespace lockstep::test
