@@ -239,11 +239,10 @@ def compare(args, data):
     args.batch_size = int(meta["batch_size"])
     steps, seed = int(meta["step"]), int(meta["seed"])
     model, opt, _ = train(args, seed, data, max_steps=steps, dropout=meta.get("dropout", "1") == "1")
-    # Why the default tolerance is 1e-3 and not float32's 1e-7: two float32 engines summing in
-    # different orders differ by rounding, which is large where a long sum cancels. conv1's
-    # weight gradient sums 18,432 terms over the images' constant background; on an H100 its
-    # first-step difference was 7.5e-4 of its largest element while every other tensor agreed
-    # to 1e-6 (docs/crosscheck.md).
+    # Why the default tolerance is 1e-3 and not float32's 1e-6: on an H100 (cuDNN deterministic,
+    # TF32 off) PyTorch's first-step conv1 weight gradient differed from lockstep's by 7.5e-4 of
+    # its largest element while every other tensor agreed to 1e-6; a float64 computation
+    # (f64_first_step.py) put lockstep's within 8.5e-7 of exact, PyTorch's far off (docs/crosscheck.md).
     worst = 0.0
     for name, p in model.named_parameters():
         mine = p.detach().cpu().numpy()
