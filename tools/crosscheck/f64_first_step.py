@@ -6,12 +6,14 @@ batch 32, dropout on): lockstep's initial weights, data order and dropout masks 
 torch_recipe.py's numpy Philox; forward and backward are written out by hand below. Checks:
   1. central finite differences (float64, eps 1e-6) of the analytic gradient at random elements;
   2. max|lockstep - f64| / max|f64| for all 8 gradients (lockstep's 'momentum.*' tensors in
-     .gpu/ck/step1.safetensors equal the first step's gradient), next to the same distance for
+     checkpoint after one step equal its gradient), next to the same distance for
      the identical computation done entirely in float32 by numpy;
   3. for conv1.weight (32 x 24 x 24 = 18,432 products per element): float32 sums of the exact
      products in several orders, and the condition sum|terms| / |sum| of that reduction.
 
-Run from the repository root:  /usr/bin/python3 tools/crosscheck/f64_first_step.py
+Run from the repository root, with the checkpoint of one step (made if it is missing):
+  build/lockstep train --max-steps 1 --checkpoint-every 1 --checkpoint-dir build/first-step -q
+  /usr/bin/python3 tools/crosscheck/f64_first_step.py [build/first-step/last.safetensors]
 """
 import os
 import sys
@@ -121,7 +123,11 @@ def main():
     pw = t["cols1"][:, 0].reshape(BATCH, 12, 2, 12, 2, 25).transpose(0, 1, 3, 2, 4, 5).reshape(BATCH, 1, 12, 12, 4, 25)
     ref = np.take_along_axis(pw, t["arg1"][:, :, :, :, None, None], 4)    # the patch of the chosen max
     odd_ties = int(((tied[..., None] & (pw != ref)).any((-1, -2)) & (tied.sum(-1) > 1)).sum())
-    meta, ck = read_safetensors(os.path.join(ROOT, ".gpu", "ck", "step1.safetensors"))
+    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "first-step", "last.safetensors")
+    if not os.path.exists(path):
+        sys.exit(f"f64_first_step: no checkpoint {path}; make it with\n  build/lockstep train --max-steps 1 "
+                 "--checkpoint-every 1 --checkpoint-dir build/first-step -q")
+    meta, ck = read_safetensors(path)
     print(f"batch {idx[:6].tolist()}...; labels {y[:6].tolist()}...")
     print(f"pool ties (first max taken): conv1 {t['ties1']}, of which with differing patches {odd_ties}; "
           f"conv2 {t['ties2']} (dropped channels' windows: {16 * int((m2 == 0).sum())})")
