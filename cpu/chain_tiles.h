@@ -19,6 +19,16 @@ inline constexpr int kNR = 16;  // two 8-lane (AVX2) or four 4-lane (NEON) regis
 #endif
 inline constexpr int kMR = 6;  // 12 accumulators; leaves registers for B and broadcasts
 
+// Direct conv2d backward-data tiles (kernels::conv2d_bwd_data_s1_tile): one vector of
+// input columns by up to kConvMR channels, so short rows (12 wide at the reference CNN's
+// conv2) waste few lanes; kConvMR accumulators plus one row vector fit either register file.
+#if defined(__AVX512F__)
+inline constexpr int kConvNR = 16;
+#else
+inline constexpr int kConvNR = 8;
+#endif
+inline constexpr int kConvMR = 12;
+
 // panel[kk*kNR + j] = src[kk*ld + j0 + j] for j0+j < ncols, else 0; kk in [0, kd).
 inline void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {
   const i64 nr = std::min<i64>(kNR, ncols - j0);

@@ -5,6 +5,7 @@
 // Packed zero taps can only flip the sign of an output that is exactly zero (Note [Zero taps]):
 // such outputs are recomputed with the element form. With non-finite multipliers the row
 // forms run instead. See docs/ordering.md#conv2d-forward.
+#include <algorithm>
 #include <vector>
 
 #include "cpu/chain_tiles.h"
@@ -58,6 +59,69 @@ void conv2d_bwd_weight_rows(const float* dy, const float* x, float* dw, float* d
   });
 }
 
+template <int MR>
+void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt, const Conv2dGeom& g, i64 c0,
+                       float* dxn) {
+  const i64 krs = g.K * g.R * g.S;
+  for (i64 h = 0; h < g.H; ++h)
+    for (i64 w0 = 0; w0 < g.W; w0 += kConvNR) {
+      float tile[MR * kConvNR] = {};
+      k::chain_tile_indexed<MR, kConvNR>(wt + c0, 1, g.C, dyp + h * Wp + w0, off, krs, tile, kConvNR);
+      const i64 nw = std::min<i64>(kConvNR, g.W - w0);
+      for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
+    }
+}
+
+// Stride 1 (every layer of the reference CNN): direct tiles over a zero-framed copy of each
+// sample's dy, so no im2col panel is packed and no padded tap is multiplied.
+void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
+  const i64 rs = g.R * g.S;
+  std::vector<float> wt(static_cast<size_t>(g.K * rs * g.C));  // wt[(k,r,s)][c] = w[k,c,r,s]
+  for (i64 kk = 0; kk < g.K; ++kk)
+    for (i64 c = 0; c < g.C; ++c)
+      for (i64 t = 0; t < rs; ++t) wt[static_cast<size_t>((kk * rs + t) * g.C + c)] = w[(kk * g.C + c) * rs + t];
+  const i64 oh = g.R - 1 - g.pad, ow = g.S - 1 - g.pad;
+  const i64 Hp = g.H + g.R - 1, Wp = (g.W + kConvNR - 1) / kConvNR * kConvNR + g.S - 1;
+  std::vector<i64> off(static_cast<size_t>(g.K * rs));
+  k::conv2d_bwd_data_s1_offsets(g, Hp, Wp, off.data());
+  // Note [Tiny factors]: without tiny factors no output can be -0, so the fix-up is skipped.
+  const bool fix_zeros =
+      !k::conv2d_no_tiny_factors(dy, g.N * g.K * g.P * g.Q) || !k::conv2d_no_tiny_factors(w, g.K * g.C * rs);
+  const i64 blocks = (g.C + kConvMR - 1) / kConvMR, mr = (g.C + blocks - 1) / blocks;
+  parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
+    std::vector<float> dyp(static_cast<size_t>(g.K * Hp * Wp), 0.0f);
+    for (i64 n = lo; n < hi; ++n) {
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 p = 0; p < g.P; ++p)
+          std::copy_n(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
+      float* dxn = dx + k::conv_x_index(g, n, 0, 0, 0);
+      for (i64 c0 = 0; c0 < g.C; c0 += mr) {
+        switch (std::min<i64>(mr, g.C - c0)) {
+          case 12: bwd_data_s1_block<12>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 11: bwd_data_s1_block<11>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 10: bwd_data_s1_block<10>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 9: bwd_data_s1_block<9>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 8: bwd_data_s1_block<8>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 7: bwd_data_s1_block<7>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 6: bwd_data_s1_block<6>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 5: bwd_data_s1_block<5>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 4: bwd_data_s1_block<4>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 3: bwd_data_s1_block<3>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          case 2: bwd_data_s1_block<2>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+          default: bwd_data_s1_block<1>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
+        }
+      }
+      if (!fix_zeros) continue;
+      for (i64 c = 0; c < g.C; ++c)
+        for (i64 h = 0; h < g.H; ++h)
+          for (i64 x = 0; x < g.W; ++x) {
+            float& v = dxn[(c * g.H + h) * g.W + x];
+            if (v == 0.0f) v = k::conv2d_bwd_data_elem(dy, w, g, n, c, h, x);
+          }
+    }
+  });
+}
+
 }  // namespace
 
 void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
@@ -86,6 +150,7 @@ void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2
   const i64 krs = g.K * g.R * g.S, rs = g.R * g.S, hw = g.H * g.W;
   if (!k::conv2d_zero_taps_exact(w, g.K * g.C * rs))
     return conv2d_bwd_data_rows(dy, w, dx, g);
+  if (g.stride == 1 && g.pad < g.R && g.pad < g.S) return conv2d_bwd_data_s1(dy, w, dx, g);
   // A(c, (k,r,s)) = w[k,c,r,s]: the weights regrouped so each row is one input channel.
   std::vector<float> wc(static_cast<size_t>(g.C * krs));
   for (i64 kk = 0; kk < g.K; ++kk)

@@ -271,6 +271,38 @@ LS_HD void conv2d_bwd_data_pack_panel(const T* dy, const Conv2dGeom& g, i64 n, i
   }
 }
 
+// Backward data at stride 1 without an im2col panel. `dyp` is one sample's dy copied into a
+// zero frame, dyp[(k*Hp + i)*Wp + j] = dy[n, k, i-(R-1-pad), j-(S-1-pad)] (0 outside dy), so
+// tap kk = (k, r, s) of output (h, w) reads dyp[h*Wp + w + off[kk]] with
+//   off[kk] = (k*Hp + R-1-r)*Wp + S-1-s
+// and no bounds tests; with wt[kk*C + c] = w[k, c, r, s], kernels::chain_tile_indexed (A = wt,
+// B = dyp + h*Wp + w0) runs each output's chain over kk = (k, r, s) in the canonical order of
+// conv2d_bwd_data_elem from +0; the taps that order skips read a frame zero (Note [Zero taps]).
+// Needs stride 1 and pad <= R-1, S-1; Hp >= H + R - 1 and Wp >= (tile end) + S - 1.
+LS_HD void conv2d_bwd_data_s1_offsets(const Conv2dGeom& g, i64 Hp, i64 Wp, i64* off) {
+  for (i64 k = 0; k < g.K; ++k)
+    for (i64 r = 0; r < g.R; ++r)
+      for (i64 s = 0; s < g.S; ++s) off[(k * g.R + r) * g.S + s] = (k * Hp + g.R - 1 - r) * Wp + g.S - 1 - s;
+}
+
+// Note [Tiny factors]
+// From a +0 start, a chain of fma_rn can reach -0 only by underflow: an exact zero sum is +0
+// (RN, opposite-signed zeros or cancellation) unless the accumulator is already -0. If every
+// nonzero factor has |v| >= 2^-51, each exact product is a multiple of 2^-148 (the quantum of
+// such a float is 2^(e-23) >= 2^-74) and every float accumulator a multiple of 2^-149, so a
+// nonzero exact sum is at least 2^-149 in magnitude and rounds to a nonzero float: no chain
+// ever holds -0, and an extra zero tap (+-0 added to a nonzero or +0 accumulator) changes
+// nothing. Then the zero-tap forms equal the canonical chain bit for bit with no fix-up.
+template <class T>
+LS_HD bool conv2d_no_tiny_factors(const T* v, i64 nv) {
+  bool ok = true;
+  for (i64 i = 0; i < nv; ++i) {
+    const T a = v[i] < T(0) ? -v[i] : v[i];
+    ok = ok && (a == T(0) || (a >= T(0x1p-51) && v[i] - v[i] == T(0)));
+  }
+  return ok;
+}
+
 // Backward-weight panel for samples [n0, n1): panel[kk*NR + j] for kk = (n-n0, p, q) and
 // filter column c*R*S + r*S + s = col0 + j: x[n, c, p*stride-pad+r, q*stride-pad+s] (0 in the
 // padding); column C*R*S is the bias column of ones (fma_rn(dy, 1, part) == part + dy, since

@@ -125,6 +125,30 @@ LS_HD void chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd,
     for (int j = 0; j < NR; ++j) C[m * ldc + j] = acc[m][j];
 }
 
+// chain_tile with B(kk, j) = B[b_off[kk] + j]: for operands whose kk-th row is not at a fixed
+// stride (a convolution's taps); same order per output.
+template <int MR, int NR, class T>
+LS_HD void chain_tile_indexed(const T* A, i64 a_m, i64 a_k, const T* B, const i64* b_off, i64 kd, T* C, i64 ldc) {
+  T acc[MR][NR];
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+    for (int j = 0; j < NR; ++j) acc[m][j] = C[m * ldc + j];
+  for (i64 kk = 0; kk < kd; ++kk) {
+    const T* b = B + b_off[kk];
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; ++m) {
+      const T a = A[m * a_m + kk * a_k];
+#pragma GCC unroll 64
+      for (int j = 0; j < NR; ++j) acc[m][j] = fma_rn(a, b[j], acc[m][j]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 64
+    for (int j = 0; j < NR; ++j) C[m * ldc + j] = acc[m][j];
+}
+
 // The batch-chunked chain (linear_bwd_weight_elem's order) for an MR x NR tile:
 // Order, per output: total = C(m,j); for each chunk [k0, k0+chunk) of [0, kd) in order:
 //   part = 0; for kk in the chunk: part = fma_rn(A(m,kk), B(kk,j), part); total = total + part.

@@ -5,6 +5,7 @@
 // (infinite weights, -0 biases), where the CPU must fall back to the row forms.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -33,6 +34,7 @@ const std::vector<Conv2dGeom> kConvShapes = {
     conv_geom(2, 3, 9, 7, 7, 3, 3, 2, 1),      // stride 2, padding 1
     conv_geom(17, 2, 6, 5, 13, 3, 2, 1, 2),    // padding wider than the kernel needs
     conv_geom(1, 4, 11, 11, 3, 4, 4, 3, 0),    // stride 3: gaps in the data gradient
+    conv_geom(3, 25, 9, 35, 6, 3, 3, 1, 1),    // stride 1, pad 1: uneven channel blocks, row tails
 };
 
 struct ConvIn {
@@ -125,6 +127,42 @@ TEST(Conv2dBlocked, ZeroTapsFallBackOnNonFiniteOrFixUpNegativeZero) {
   const ConvOut want = conv_elem(z, g);
   expect_same(conv_det(z, g), want, "-0 bias");
   EXPECT_TRUE(std::signbit(want.y[0])) << "the test input should produce a -0 output";
+}
+
+// Note [Tiny factors]: the stride-1 backward-data tiles skip the zero fix-up when no factor is
+// tiny. Signed zeros in dy (sparse gradients, as after max-pooling) must then still give the
+// element form's bits, and tiny factors that can underflow to -0 must take the fix-up.
+TEST(Conv2dBlocked, TinyFactorsDecideTheZeroFixUp) {
+  const Conv2dGeom g = conv_geom(2, 3, 8, 9, 4, 3, 3, 1, 1);
+  ConvIn d = conv_inputs(g, 91);
+  for (size_t i = 0; i < d.dy.size(); ++i)
+    if (i % 23 != 0) d.dy[i] = i % 2 ? -0.0f : 0.0f;  // mostly signed zeros: many exact-zero outputs
+  ASSERT_TRUE(k::conv2d_no_tiny_factors(d.dy.data(), static_cast<i64>(d.dy.size())));
+  const ConvOut want = conv_elem(d, g);
+  const auto zeros = std::count(want.dx.begin(), want.dx.end(), 0.0f);
+  ASSERT_GT(zeros, 0) << "the test input should produce exact-zero data gradients";
+  expect_same(conv_det(d, g), want, "signed zeros, no tiny factors");
+  // Products of 2^-80-sized factors underflow: a negative one turns a chain to -0, later -0
+  // products (dy = -0, w > 0) keep it, and a zero tap in the frame, +0 * w = +0, would flip it.
+  ConvIn t = d;
+  for (size_t i = 0; i < t.dy.size(); ++i) t.dy[i] = i % 23 ? -0.0f : -std::fabs(d.dy[i]) * 0x1p-80f;
+  for (float& v : t.w) v = std::fabs(v) * 0x1p-80f;
+  ASSERT_FALSE(k::conv2d_no_tiny_factors(t.w.data(), static_cast<i64>(t.w.size())));
+  const ConvOut want_t = conv_elem(t, g);
+  ASSERT_GT(std::count_if(want_t.dx.begin(), want_t.dx.end(), [](float v) { return v == 0.0f && std::signbit(v); }), 0)
+      << "the tiny input should produce -0 data gradients";
+  expect_same(conv_det(t, g), want_t, "tiny factors");
+}
+
+TEST(Conv2dBlocked, TinyFactorPredicate) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float ok[] = {1.0f, -2.0f, 0.0f, -0.0f, 0x1p-51f, -0x1p-51f}, tiny[] = {1.0f, 0x1.fffffep-52f},
+              sub[] = {0x1p-140f}, bad_inf[] = {inf}, bad_nan[] = {std::numeric_limits<float>::quiet_NaN()};
+  EXPECT_TRUE(k::conv2d_no_tiny_factors(ok, 6));
+  EXPECT_FALSE(k::conv2d_no_tiny_factors(tiny, 2));
+  EXPECT_FALSE(k::conv2d_no_tiny_factors(sub, 1));
+  EXPECT_FALSE(k::conv2d_no_tiny_factors(bad_inf, 1));
+  EXPECT_FALSE(k::conv2d_no_tiny_factors(bad_nan, 1));
 }
 
 TEST(Conv2dBlocked, ZeroTapPredicate) {
