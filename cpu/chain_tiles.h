@@ -28,6 +28,12 @@ inline constexpr int kConvNR = 16;
 inline constexpr int kConvNR = 8;
 #endif
 inline constexpr int kConvMR = 12;
+// Backward-weight tiles keep a total and a chunk partial per output: half as many rows.
+#if defined(__AVX512F__)
+inline constexpr int kConvWeightMR = 12;
+#else
+inline constexpr int kConvWeightMR = 6;
+#endif
 
 // panel[kk*kNR + j] = src[kk*ld + j0 + j] for j0+j < ncols, else 0; kk in [0, kd).
 inline void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {

@@ -66,7 +66,8 @@ void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt
   for (i64 h = 0; h < g.H; ++h)
     for (i64 w0 = 0; w0 < g.W; w0 += kConvNR) {
       float tile[MR * kConvNR] = {};
-      k::chain_tile_indexed<MR, kConvNR>(wt + c0, 1, g.C, dyp + h * Wp + w0, off, krs, tile, kConvNR);
+      k::chain_tile_op<MR, kConvNR, float>(k::StridedA<float>{wt + c0, 1, g.C}, k::IndexedB<float>{dyp + h * Wp + w0, off},
+                                           krs, tile, kConvNR);
       const i64 nw = std::min<i64>(kConvNR, g.W - w0);
       for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
     }
@@ -118,6 +119,83 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
             float& v = dxn[(c * g.H + h) * g.W + x];
             if (v == 0.0f) v = k::conv2d_bwd_data_elem(dy, w, g, n, c, h, x);
           }
+    }
+  });
+}
+
+// Rows [m0, m0+MR) of dw viewed as (c,r,s) x k, columns [k0, k0+kConvNR); see
+// kernels::conv2d_bwd_weight_s1_offsets for the operands.
+// Why noinline: inlined into the transposing store below, GCC 12 gives up vectorising the
+// chains for most MR (scalar FMAs, 7x slower); through memory it vectorises every MR.
+// One batch chunk [kk0, kk0 + len): tile (total, in and out) = tile + that chunk's chain.
+template <int MR>
+[[gnu::noinline]] void bwd_weight_s1_chunk(const float* x, const i64* base, const i64* off, const float* dyT, i64 ld,
+                                           i64 kk0, i64 len, float* tile) {
+  k::GatheredA<float, MR> a{x, off + kk0, {}};
+  std::copy_n(base, MR, a.base);
+  k::chunked_chain_tile_op<MR, kConvNR, float>(a, k::StridedB<float>{dyT + kk0 * ld, ld}, len, len, tile, kConvNR);
+}
+
+// Rows [m0, m0+MR) of dw viewed as (c,r,s) x k, all output channels, chunk by chunk so that
+// one chunk's dy and x stay in cache while every column tile uses them.
+template <int MR>
+void bwd_weight_s1_rows(const float* x, const i64* base, const i64* off, const float* dyT, i64 ld, const Conv2dGeom& g,
+                        i64 m0, float* dw) {
+  const i64 ktiles = ld / kConvNR, pq = g.P * g.Q, crs = g.C * g.R * g.S;
+  std::vector<float> tiles(static_cast<size_t>(ktiles * MR * kConvNR), 0.0f);
+  for (i64 j = 0; j < k::num_chunks(g.N, k::kBatchChunk); ++j) {
+    const i64 kk0 = j * k::kBatchChunk * pq, len = k::chunk_end(j, g.N) * pq - kk0;
+    for (i64 t = 0; t < ktiles; ++t)
+      bwd_weight_s1_chunk<MR>(x, base + m0, off, dyT + t * kConvNR, ld, kk0, len, tiles.data() + t * MR * kConvNR);
+  }
+  for (i64 t = 0; t < ktiles; ++t)
+    for (int m = 0; m < MR; ++m)
+      for (i64 jj = 0; jj < kConvNR && t * kConvNR + jj < g.K; ++jj)
+        dw[(t * kConvNR + jj) * crs + m0 + m] = tiles[static_cast<size_t>((t * MR + m) * kConvNR + jj)];
+}
+
+// Stride 1 without padding (both layers of the reference CNN): x is read in place through
+// tap offsets, and dy once transposed so that output channels lie along the vector lanes.
+void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
+  const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q, npq = g.N * pq;
+  const i64 ld = (g.K + kConvNR - 1) / kConvNR * kConvNR;
+  std::vector<float> dyT(static_cast<size_t>(npq * ld), 0.0f);  // dyT[(n,p,q)*ld + k] = dy[n,k,p,q]
+  for (i64 n = 0; n < g.N; ++n)
+    for (i64 kk = 0; kk < g.K; ++kk) {
+      const float* src = dy + k::conv_y_index(g, n, kk, 0, 0);
+      for (i64 i = 0; i < pq; ++i) dyT[static_cast<size_t>((n * pq + i) * ld + kk)] = src[i];
+    }
+  std::vector<i64> base(static_cast<size_t>(crs)), off(static_cast<size_t>(npq));
+  k::conv2d_bwd_weight_s1_offsets(g, base.data(), off.data());
+  const i64 blocks = (crs + kConvWeightMR - 1) / kConvWeightMR, mr = (crs + blocks - 1) / blocks;
+  const i64 mtiles = (crs + mr - 1) / mr;
+  parallel_for(mtiles + (db ? 1 : 0), 1, [&](i64 lo, i64 hi) {
+    for (i64 item = lo; item < hi; ++item) {
+      if (item == mtiles) {  // db[k] = 0 + part_0 + ... (conv2d_bwd_bias_elem), k along the lanes
+        std::vector<float> total(static_cast<size_t>(ld), 0.0f), part(static_cast<size_t>(ld));
+        for (i64 j = 0; j < k::num_chunks(g.N, k::kBatchChunk); ++j) {
+          std::fill(part.begin(), part.end(), 0.0f);
+          for (i64 r = j * k::kBatchChunk * pq; r < k::chunk_end(j, g.N) * pq; ++r)
+            for (i64 kk = 0; kk < ld; ++kk) part[size_t(kk)] = part[size_t(kk)] + dyT[size_t(r * ld + kk)];
+          for (i64 kk = 0; kk < ld; ++kk) total[size_t(kk)] = total[size_t(kk)] + part[size_t(kk)];
+        }
+        std::copy_n(total.data(), g.K, db);
+        continue;
+      }
+      const i64 m0 = item * mr;
+      switch (std::min<i64>(mr, crs - m0)) {
+        case 12: bwd_weight_s1_rows<12>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 11: bwd_weight_s1_rows<11>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 10: bwd_weight_s1_rows<10>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 9: bwd_weight_s1_rows<9>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 8: bwd_weight_s1_rows<8>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 7: bwd_weight_s1_rows<7>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 6: bwd_weight_s1_rows<6>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 5: bwd_weight_s1_rows<5>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 4: bwd_weight_s1_rows<4>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 3: bwd_weight_s1_rows<3>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        case 2: bwd_weight_s1_rows<2>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
+        default: bwd_weight_s1_rows<1>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;      }
     }
   });
 }
@@ -178,6 +256,7 @@ void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q, cols = crs + 1;  // + the bias column
   if (g.pad > 0 && !k::conv2d_zero_taps_exact(dy, g.N * g.K * pq))
     return conv2d_bwd_weight_rows(dy, x, dw, db, g);
+  if (g.stride == 1 && g.pad == 0) return conv2d_bwd_weight_s1(dy, x, dw, db, g);
   const i64 chunks = k::num_chunks(g.N, k::kBatchChunk), panels = panels_for(cols);
   // part[j] (K x cols): chunk j's partial of every dw and db, in the canonical chunk chain.
   std::vector<float> part(static_cast<size_t>(chunks * g.K * cols));

@@ -275,14 +275,30 @@ LS_HD void conv2d_bwd_data_pack_panel(const T* dy, const Conv2dGeom& g, i64 n, i
 // zero frame, dyp[(k*Hp + i)*Wp + j] = dy[n, k, i-(R-1-pad), j-(S-1-pad)] (0 outside dy), so
 // tap kk = (k, r, s) of output (h, w) reads dyp[h*Wp + w + off[kk]] with
 //   off[kk] = (k*Hp + R-1-r)*Wp + S-1-s
-// and no bounds tests; with wt[kk*C + c] = w[k, c, r, s], kernels::chain_tile_indexed (A = wt,
-// B = dyp + h*Wp + w0) runs each output's chain over kk = (k, r, s) in the canonical order of
-// conv2d_bwd_data_elem from +0; the taps that order skips read a frame zero (Note [Zero taps]).
+// and no bounds tests; with wt[kk*C + c] = w[k, c, r, s], kernels::chain_tile_op (A = wt,
+// B(kk) = dyp + h*Wp + w0 + off[kk]) runs each output's chain over kk = (k, r, s) in the
+// canonical order of conv2d_bwd_data_elem from +0; the taps that order skips read a frame zero (Note [Zero taps]).
 // Needs stride 1 and pad <= R-1, S-1; Hp >= H + R - 1 and Wp >= (tile end) + S - 1.
 LS_HD void conv2d_bwd_data_s1_offsets(const Conv2dGeom& g, i64 Hp, i64 Wp, i64* off) {
   for (i64 k = 0; k < g.K; ++k)
     for (i64 r = 0; r < g.R; ++r)
       for (i64 s = 0; s < g.S; ++s) off[(k * g.R + r) * g.S + s] = (k * Hp + g.R - 1 - r) * Wp + g.S - 1 - s;
+}
+
+// Backward weight at stride 1 without padding, without an im2col panel: with dyT[kk*ld + k] =
+// dy[n, k, p, q] for kk = (n, p, q), kernels::chunked_chain_tile_op with
+//   A(m, kk) = x[base[m] + off[kk]],  base[m] = (c*H + r)*W + s for m = (c, r, s),
+//                                     off[kk] = (n*C*H + p)*W + q   (x[n, c, p+r, q+s]),
+//   B(kk, k) = dyT[kk*ld + k],  chunk = kBatchChunk*P*Q,  C = 0
+// gives dw[k, c, r, s] = 0 + part_0 + part_1 + ... with each part the chunk's chain over
+// (n, p, q): the order of conv2d_bwd_weight_elem, since no tap is skipped at stride 1, pad 0.
+LS_HD void conv2d_bwd_weight_s1_offsets(const Conv2dGeom& g, i64* base, i64* off) {
+  for (i64 c = 0; c < g.C; ++c)
+    for (i64 r = 0; r < g.R; ++r)
+      for (i64 s = 0; s < g.S; ++s) base[(c * g.R + r) * g.S + s] = (c * g.H + r) * g.W + s;
+  for (i64 n = 0; n < g.N; ++n)
+    for (i64 p = 0; p < g.P; ++p)
+      for (i64 q = 0; q < g.Q; ++q) off[(n * g.P + p) * g.Q + q] = (n * g.C * g.H + p) * g.W + q;
 }
 
 // Note [Tiny factors]

@@ -102,19 +102,47 @@ LS_HD T linear_bwd_bias_elem(const T* dy, const LinearGeom& g, i64 o) {
 // consecutive kk ranges (cache blocking) without changing its bits.
 namespace lockstep::kernels {
 
+// Operand access for the tiles: A(m, kk) is broadcast, B(kk, j) is a contiguous row read as
+// vectors. The layouts only decide where an operand is read, never the order of a chain.
+template <class T>
+struct StridedA {  // A(m, kk) = p[m*a_m + kk*a_k]
+  const T* p;
+  i64 a_m, a_k;
+  LS_HD T operator()(int m, i64 kk) const { return p[m * a_m + kk * a_k]; }
+};
+template <class T, int MR>
+struct GatheredA {  // A(m, kk) = p[base[m] + off[kk]]: an image read at a filter tap, say
+  const T* p;
+  const i64* off;
+  i64 base[MR];  // held by value: loop-invariant registers rather than loads in the kk loop
+  LS_HD T operator()(int m, i64 kk) const { return p[base[m] + off[kk]]; }
+};
+template <class T>
+struct StridedB {  // row kk at p + kk*ldb
+  const T* p;
+  i64 ldb;
+  LS_HD const T* operator()(i64 kk) const { return p + kk * ldb; }
+};
+template <class T>
+struct IndexedB {  // row kk at p + off[kk]: a convolution's taps, which have no fixed stride
+  const T* p;
+  const i64* off;
+  LS_HD const T* operator()(i64 kk) const { return p + off[kk]; }
+};
+
 // Order, per output (m, j): c = C(m,j); for kk in [0, kd): c = fma_rn(A(m,kk), B(kk,j), c).
-template <int MR, int NR, class T>
-LS_HD void chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd, T* C, i64 ldc) {
+template <int MR, int NR, class T, class AOp, class BOp>
+LS_HD void chain_tile_op(const AOp& A, const BOp& B, i64 kd, T* C, i64 ldc) {
   T acc[MR][NR];
 #pragma GCC unroll 16
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 64
     for (int j = 0; j < NR; ++j) acc[m][j] = C[m * ldc + j];
   for (i64 kk = 0; kk < kd; ++kk) {
-    const T* b = B + kk * ldb;
+    const T* b = B(kk);
 #pragma GCC unroll 16
     for (int m = 0; m < MR; ++m) {
-      const T a = A[m * a_m + kk * a_k];
+      const T a = A(m, kk);
 #pragma GCC unroll 64
       for (int j = 0; j < NR; ++j) acc[m][j] = fma_rn(a, b[j], acc[m][j]);
     }
@@ -125,36 +153,16 @@ LS_HD void chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd,
     for (int j = 0; j < NR; ++j) C[m * ldc + j] = acc[m][j];
 }
 
-// chain_tile with B(kk, j) = B[b_off[kk] + j]: for operands whose kk-th row is not at a fixed
-// stride (a convolution's taps); same order per output.
 template <int MR, int NR, class T>
-LS_HD void chain_tile_indexed(const T* A, i64 a_m, i64 a_k, const T* B, const i64* b_off, i64 kd, T* C, i64 ldc) {
-  T acc[MR][NR];
-#pragma GCC unroll 16
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 64
-    for (int j = 0; j < NR; ++j) acc[m][j] = C[m * ldc + j];
-  for (i64 kk = 0; kk < kd; ++kk) {
-    const T* b = B + b_off[kk];
-#pragma GCC unroll 16
-    for (int m = 0; m < MR; ++m) {
-      const T a = A[m * a_m + kk * a_k];
-#pragma GCC unroll 64
-      for (int j = 0; j < NR; ++j) acc[m][j] = fma_rn(a, b[j], acc[m][j]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int m = 0; m < MR; ++m)
-#pragma GCC unroll 64
-    for (int j = 0; j < NR; ++j) C[m * ldc + j] = acc[m][j];
+LS_HD void chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd, T* C, i64 ldc) {
+  chain_tile_op<MR, NR, T>(StridedA<T>{A, a_m, a_k}, StridedB<T>{B, ldb}, kd, C, ldc);
 }
 
 // The batch-chunked chain (linear_bwd_weight_elem's order) for an MR x NR tile:
 // Order, per output: total = C(m,j); for each chunk [k0, k0+chunk) of [0, kd) in order:
 //   part = 0; for kk in the chunk: part = fma_rn(A(m,kk), B(kk,j), part); total = total + part.
-template <int MR, int NR, class T>
-LS_HD void chunked_chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd, i64 chunk, T* C,
-                              i64 ldc) {
+template <int MR, int NR, class T, class AOp, class BOp>
+LS_HD void chunked_chain_tile_op(const AOp& A, const BOp& B, i64 kd, i64 chunk, T* C, i64 ldc) {
   T total[MR][NR], part[MR][NR];
 #pragma GCC unroll 16
   for (int m = 0; m < MR; ++m)
@@ -167,10 +175,10 @@ LS_HD void chunked_chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb,
 #pragma GCC unroll 64
       for (int j = 0; j < NR; ++j) part[m][j] = T(0);
     for (i64 kk = k0; kk < k1; ++kk) {
-      const T* b = B + kk * ldb;
+      const T* b = B(kk);
 #pragma GCC unroll 16
       for (int m = 0; m < MR; ++m) {
-        const T a = A[m * a_m + kk * a_k];
+        const T a = A(m, kk);
 #pragma GCC unroll 64
         for (int j = 0; j < NR; ++j) part[m][j] = fma_rn(a, b[j], part[m][j]);
       }
@@ -184,6 +192,12 @@ LS_HD void chunked_chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb,
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 64
     for (int j = 0; j < NR; ++j) C[m * ldc + j] = total[m][j];
+}
+
+template <int MR, int NR, class T>
+LS_HD void chunked_chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd, i64 chunk, T* C,
+                              i64 ldc) {
+  chunked_chain_tile_op<MR, NR, T>(StridedA<T>{A, a_m, a_k}, StridedB<T>{B, ldb}, kd, chunk, C, ldc);
 }
 
 // db[0..O): the order of linear_bwd_bias_elem for every o at once, o innermost;
