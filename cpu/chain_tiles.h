@@ -35,6 +35,32 @@ inline constexpr int kConvWeightMR = 12;
 inline constexpr int kConvWeightMR = 6;
 #endif
 
+// kernels::chain_tile_op behind a call. Why noinline: inlined into callers that move the
+// tile on (transposing or partial stores), GCC 12's SLP vectoriser gives up on the chains for
+// many tile shapes (scalar FMAs, up to 10x slower); with the tile in memory it vectorises all.
+// Why a 256-bit preference for narrow tiles: an x86-64-v4 build prefers 512-bit vectors and
+// then leaves an 8-wide tile scalar instead of using one 256-bit register per row.
+#if defined(__x86_64__) && defined(__AVX512F__)
+#define LS_NARROW_TILE_TARGET __attribute__((target("prefer-vector-width=256")))
+#else
+#define LS_NARROW_TILE_TARGET
+#endif
+template <int MR, int NR, class AOp, class BOp>
+[[gnu::noinline]] void chain_tile_wide(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc) {
+  kernels::chain_tile_op<MR, NR, float>(A, B, kd, C, ldc);
+}
+template <int MR, int NR, class AOp, class BOp>
+[[gnu::noinline]] LS_NARROW_TILE_TARGET void chain_tile_narrow(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc) {
+  kernels::chain_tile_op<MR, NR, float>(A, B, kd, C, ldc);
+}
+template <int MR, int NR, class AOp, class BOp>
+void chain_tile_call(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc) {
+  if constexpr (NR <= 8)
+    chain_tile_narrow<MR, NR>(A, B, kd, C, ldc);
+  else
+    chain_tile_wide<MR, NR>(A, B, kd, C, ldc);
+}
+
 // panel[kk*kNR + j] = src[kk*ld + j0 + j] for j0+j < ncols, else 0; kk in [0, kd).
 inline void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {
   const i64 nr = std::min<i64>(kNR, ncols - j0);

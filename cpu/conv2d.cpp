@@ -59,6 +59,73 @@ void conv2d_bwd_weight_rows(const float* dy, const float* x, float* dw, float* d
   });
 }
 
+// Rows k0..k0+MR of sample n's output, NR output columns per tile; see
+// kernels::conv2d_fwd_s1_offsets. Returns nothing: writes y and repairs zeros as documented.
+template <int MR, int NR>
+void fwd_s1_block(const float* xp, i64 Wp, const i64* off, const float* w, const float* b, const Conv2dGeom& g,
+                  i64 k0, float* yn) {
+  const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q;
+  for (i64 p = 0; p < g.P; ++p)
+    for (i64 q0 = 0; q0 < g.Q; q0 += NR) {
+      float tile[MR * NR];
+      for (int m = 0; m < MR; ++m)
+        for (int j = 0; j < NR; ++j) tile[m * NR + j] = b[k0 + m];
+      chain_tile_call<MR, NR>(k::StridedA<float>{w + k0 * crs, crs, 1}, k::IndexedB<float>{xp + p * Wp + q0, off}, crs,
+                              tile, NR);
+      const i64 nq = std::min<i64>(NR, g.Q - q0);
+      for (int m = 0; m < MR; ++m) std::copy_n(tile + m * NR, nq, yn + (k0 + m) * pq + p * g.Q + q0);
+    }
+}
+
+template <int NR>
+void fwd_s1_rows(const float* xp, i64 Wp, const i64* off, const float* w, const float* b, const Conv2dGeom& g, i64 k0,
+                 i64 mr, float* yn) {
+  switch (mr) {
+    case 12: return fwd_s1_block<12, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 11: return fwd_s1_block<11, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 10: return fwd_s1_block<10, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 9: return fwd_s1_block<9, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 8: return fwd_s1_block<8, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 7: return fwd_s1_block<7, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 6: return fwd_s1_block<6, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 5: return fwd_s1_block<5, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 4: return fwd_s1_block<4, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 3: return fwd_s1_block<3, NR>(xp, Wp, off, w, b, g, k0, yn);
+    case 2: return fwd_s1_block<2, NR>(xp, Wp, off, w, b, g, k0, yn);
+    default: return fwd_s1_block<1, NR>(xp, Wp, off, w, b, g, k0, yn);
+  }
+}
+
+// Stride 1: direct tiles over a zero-framed copy of each sample's x. Narrow outputs (Q <= 8,
+// conv2 of the reference CNN) take 8-wide tiles so that no lanes are wasted.
+void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
+  const i64 nr = g.Q <= 8 ? 8 : kConvNR;
+  const i64 Hp = g.H + 2 * g.pad, Wp = (g.Q + nr - 1) / nr * nr + g.S - 1;
+  std::vector<i64> off(static_cast<size_t>(g.C * g.R * g.S));
+  k::conv2d_fwd_s1_offsets(g, Hp, Wp, off.data());
+  const i64 blocks = (g.K + kConvMR - 1) / kConvMR, mr = (g.K + blocks - 1) / blocks;
+  parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
+    std::vector<float> xp(static_cast<size_t>(g.C * Hp * Wp), 0.0f);
+    for (i64 n = lo; n < hi; ++n) {
+      for (i64 c = 0; c < g.C; ++c)
+        for (i64 h = 0; h < g.H; ++h)
+          std::copy_n(x + k::conv_x_index(g, n, c, h, 0), g.W, xp.data() + (c * Hp + h + g.pad) * Wp + g.pad);
+      float* yn = y + k::conv_y_index(g, n, 0, 0, 0);
+      for (i64 k0 = 0; k0 < g.K; k0 += mr) {
+        const i64 m = std::min<i64>(mr, g.K - k0);
+        if (nr == 8)
+          fwd_s1_rows<8>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
+        else
+          fwd_s1_rows<kConvNR>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
+      }
+      if (g.pad == 0) continue;  // without padding no tap is skipped, so nothing can differ
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 i = 0; i < g.P * g.Q; ++i)
+          if (yn[kk * g.P * g.Q + i] == 0.0f) yn[kk * g.P * g.Q + i] = k::conv2d_fwd_elem(x, w, b, g, n, kk, i / g.Q, i % g.Q);
+    }
+  });
+}
+
 template <int MR>
 void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt, const Conv2dGeom& g, i64 c0,
                        float* dxn) {
@@ -205,6 +272,7 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
 void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q;
   if (g.pad > 0 && !k::conv2d_zero_taps_exact(w, g.K * crs)) return conv2d_fwd_rows(x, w, b, y, g);
+  if (g.stride == 1) return conv2d_fwd_s1(x, w, b, y, g);
   const i64 panels = panels_for(pq);
   parallel_for(g.N * panels, 1, [&](i64 lo, i64 hi) {
     std::vector<float> panel(static_cast<size_t>(crs * kNR));

@@ -16,11 +16,7 @@ void max_pool2d_fwd_det(const float* x, float* y, i64* argmax, const Pool2dGeom&
   parallel_for(g.N * g.C, kPlaneGrain, [&](i64 lo, i64 hi) {
     for (i64 nc = lo; nc < hi; ++nc) {
       const float* xp = x + nc * in_plane;
-      for (i64 p = 0; p < g.P; ++p)
-        for (i64 q = 0; q < g.Q; ++q) {
-          const i64 o = nc * out_plane + p * g.Q + q;
-          y[o] = k::max_pool2d_fwd_elem(xp, g, p, q, &argmax[o]);
-        }
+      for (i64 p = 0; p < g.P; ++p) k::max_pool2d_fwd_row(xp, g, p, y + nc * out_plane + p * g.Q, argmax + nc * out_plane + p * g.Q);
     }
   });
 }

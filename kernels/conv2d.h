@@ -271,6 +271,18 @@ LS_HD void conv2d_bwd_data_pack_panel(const T* dy, const Conv2dGeom& g, i64 n, i
   }
 }
 
+// Forward at stride 1 without an im2col panel. `xp` is one sample's x copied into a zero
+// frame of `pad`, xp[(c*Hp + i)*Wp + j] = x[n, c, i-pad, j-pad] (0 outside x), so tap
+// kk = (c, r, s) of output (p, q) reads xp[p*Wp + q + off[kk]] with off[kk] = (c*Hp + r)*Wp + s.
+// kernels::chain_tile_op with A(k, kk) = w[k*C*R*S + kk], B(kk) = xp + p*Wp + q0 + off[kk] and
+// C = b[k] runs each output's chain in the order of conv2d_fwd_elem; taps in the padding read
+// a frame zero (Note [Zero taps]). Needs Hp >= H + 2*pad and Wp >= (tile end) + S - 1.
+LS_HD void conv2d_fwd_s1_offsets(const Conv2dGeom& g, i64 Hp, i64 Wp, i64* off) {
+  for (i64 c = 0; c < g.C; ++c)
+    for (i64 r = 0; r < g.R; ++r)
+      for (i64 s = 0; s < g.S; ++s) off[(c * g.R + r) * g.S + s] = (c * Hp + r) * Wp + s;
+}
+
 // Backward data at stride 1 without an im2col panel. `dyp` is one sample's dy copied into a
 // zero frame, dyp[(k*Hp + i)*Wp + j] = dy[n, k, i-(R-1-pad), j-(S-1-pad)] (0 outside dy), so
 // tap kk = (k, r, s) of output (h, w) reads dyp[h*Wp + w + off[kk]] with

@@ -9,9 +9,13 @@
 
 #if defined(__CUDACC__)
 #define LS_HD __host__ __device__ inline
+#define LS_HD_TILE __host__ __device__ __forceinline__
 #else
 #include <cmath>
 #define LS_HD inline
+// Register tiles must inline into their (noinline) callers to keep their accumulators in
+// registers; GCC's unit-wide inlining budget otherwise leaves large tiles out of line.
+#define LS_HD_TILE __attribute__((always_inline)) inline
 #endif
 
 namespace lockstep::kernels {

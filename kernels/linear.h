@@ -132,7 +132,7 @@ struct IndexedB {  // row kk at p + off[kk]: a convolution's taps, which have no
 
 // Order, per output (m, j): c = C(m,j); for kk in [0, kd): c = fma_rn(A(m,kk), B(kk,j), c).
 template <int MR, int NR, class T, class AOp, class BOp>
-LS_HD void chain_tile_op(const AOp& A, const BOp& B, i64 kd, T* C, i64 ldc) {
+LS_HD_TILE void chain_tile_op(const AOp& A, const BOp& B, i64 kd, T* C, i64 ldc) {
   T acc[MR][NR];
 #pragma GCC unroll 16
   for (int m = 0; m < MR; ++m)
@@ -162,7 +162,7 @@ LS_HD void chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd,
 // Order, per output: total = C(m,j); for each chunk [k0, k0+chunk) of [0, kd) in order:
 //   part = 0; for kk in the chunk: part = fma_rn(A(m,kk), B(kk,j), part); total = total + part.
 template <int MR, int NR, class T, class AOp, class BOp>
-LS_HD void chunked_chain_tile_op(const AOp& A, const BOp& B, i64 kd, i64 chunk, T* C, i64 ldc) {
+LS_HD_TILE void chunked_chain_tile_op(const AOp& A, const BOp& B, i64 kd, i64 chunk, T* C, i64 ldc) {
   T total[MR][NR], part[MR][NR];
 #pragma GCC unroll 16
   for (int m = 0; m < MR; ++m)

@@ -36,6 +36,29 @@ LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q,
   return best;
 }
 
+// y[n,c,p,0..Q) and its argmax: the order of max_pool2d_fwd_elem for every q of one output
+// row, q innermost and the update written as selects, so that the CPU runs it without
+// unpredictable branches and can vectorise across outputs. Same comparisons per output.
+template <class T>
+LS_HD void max_pool2d_fwd_row(const T* x_plane, const Pool2dGeom& g, i64 p, T* y_row, i64* argmax_row) {
+  // Locals, because argmax_row (i64*) could alias g's fields and force reloads in the loop;
+  // `|` and `&` rather than `||` and `&&`, so that no branch depends on the data.
+  const i64 W = g.W, Q = g.Q, R = g.R, S = g.S, st = g.stride, h0 = p * st;
+  for (i64 q = 0; q < Q; ++q) {
+    argmax_row[q] = h0 * W + q * st;
+    y_row[q] = x_plane[h0 * W + q * st];
+  }
+  for (i64 r = 0; r < R; ++r)
+    for (i64 s = 0; s < S; ++s)
+      for (i64 q = 0; q < Q; ++q) {
+        const i64 i = (h0 + r) * W + q * st + s;
+        const T v = x_plane[i], best = y_row[q];
+        const bool take = (v > best) | (is_nan(v) & !is_nan(best));
+        y_row[q] = take ? v : best;
+        argmax_row[q] = take ? i : argmax_row[q];
+      }
+}
+
 // dy, argmax: the (n,c) planes of shape (P,Q); dx: the (n,c) plane of shape (H,W).
 // Order: dx = 0; for p, q row-major: dx[argmax[p,q]] = dx[argmax[p,q]] + dy[p,q].
 // Why a whole plane per call: overlapping windows (stride < window) send several dy to one
