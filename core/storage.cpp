@@ -4,20 +4,13 @@
 #include <cstring>
 #include <new>
 
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 
 namespace lockstep {
 namespace {
 
-void* cpu_allocate(std::size_t bytes) {
-  const std::size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-void cpu_release(void* p) { std::free(p); }
-
-Storage::Allocator g_allocators[kDeviceCount] = {{cpu_allocate, cpu_release}, {nullptr, nullptr}};
+Storage::Allocator g_allocators[kDeviceCount] = {{cpu_allocator::allocate, cpu_allocator::release}, {nullptr, nullptr}};
 Storage::Copier g_copier = nullptr;
 
 }  // namespace
