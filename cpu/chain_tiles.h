@@ -5,6 +5,8 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
+#include <utility>
 
 #include "kernels/linear.h"
 
@@ -59,6 +61,18 @@ void chain_tile_call(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc) {
     chain_tile_narrow<MR, NR>(A, B, kd, C, ldc);
   else
     chain_tile_wide<MR, NR>(A, B, kd, C, ldc);
+}
+
+// Calls f(std::integral_constant<int, MR>{}) with MR = min(mr, Max), mr >= 1: one switch
+// from a run-time row count to a compile-time tile height.
+template <int Max, class F>
+void dispatch_rows(i64 mr, F&& f) {
+  if constexpr (Max == 1) {
+    f(std::integral_constant<int, 1>{});
+  } else {
+    if (mr >= Max) return f(std::integral_constant<int, Max>{});
+    dispatch_rows<Max - 1>(mr, std::forward<F>(f));
+  }
 }
 
 // panel[kk*kNR + j] = src[kk*ld + j0 + j] for j0+j < ncols, else 0; kk in [0, kd).

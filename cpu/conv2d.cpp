@@ -80,20 +80,7 @@ void fwd_s1_block(const float* xp, i64 Wp, const i64* off, const float* w, const
 template <int NR>
 void fwd_s1_rows(const float* xp, i64 Wp, const i64* off, const float* w, const float* b, const Conv2dGeom& g, i64 k0,
                  i64 mr, float* yn) {
-  switch (mr) {
-    case 12: return fwd_s1_block<12, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 11: return fwd_s1_block<11, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 10: return fwd_s1_block<10, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 9: return fwd_s1_block<9, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 8: return fwd_s1_block<8, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 7: return fwd_s1_block<7, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 6: return fwd_s1_block<6, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 5: return fwd_s1_block<5, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 4: return fwd_s1_block<4, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 3: return fwd_s1_block<3, NR>(xp, Wp, off, w, b, g, k0, yn);
-    case 2: return fwd_s1_block<2, NR>(xp, Wp, off, w, b, g, k0, yn);
-    default: return fwd_s1_block<1, NR>(xp, Wp, off, w, b, g, k0, yn);
-  }
+  dispatch_rows<kConvMR>(mr, [&](auto MR) { fwd_s1_block<MR.value, NR>(xp, Wp, off, w, b, g, k0, yn); });
 }
 
 // Stride 1: direct tiles over a zero-framed copy of each sample's x. Narrow outputs (Q <= 8,
@@ -164,20 +151,9 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
           std::copy_n(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
       float* dxn = dx + k::conv_x_index(g, n, 0, 0, 0);
       for (i64 c0 = 0; c0 < g.C; c0 += mr) {
-        switch (std::min<i64>(mr, g.C - c0)) {
-          case 12: bwd_data_s1_block<12>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 11: bwd_data_s1_block<11>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 10: bwd_data_s1_block<10>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 9: bwd_data_s1_block<9>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 8: bwd_data_s1_block<8>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 7: bwd_data_s1_block<7>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 6: bwd_data_s1_block<6>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 5: bwd_data_s1_block<5>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 4: bwd_data_s1_block<4>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 3: bwd_data_s1_block<3>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          case 2: bwd_data_s1_block<2>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-          default: bwd_data_s1_block<1>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn); break;
-        }
+        dispatch_rows<kConvMR>(std::min<i64>(mr, g.C - c0), [&](auto MR) {
+          bwd_data_s1_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn);
+        });
       }
       if (!fix_zeros) continue;
       for (i64 c = 0; c < g.C; ++c)
@@ -250,19 +226,9 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
         continue;
       }
       const i64 m0 = item * mr;
-      switch (std::min<i64>(mr, crs - m0)) {
-        case 12: bwd_weight_s1_rows<12>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 11: bwd_weight_s1_rows<11>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 10: bwd_weight_s1_rows<10>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 9: bwd_weight_s1_rows<9>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 8: bwd_weight_s1_rows<8>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 7: bwd_weight_s1_rows<7>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 6: bwd_weight_s1_rows<6>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 5: bwd_weight_s1_rows<5>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 4: bwd_weight_s1_rows<4>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 3: bwd_weight_s1_rows<3>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        case 2: bwd_weight_s1_rows<2>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;
-        default: bwd_weight_s1_rows<1>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw); break;      }
+      dispatch_rows<kConvWeightMR>(std::min<i64>(mr, crs - m0), [&](auto MR) {
+        bwd_weight_s1_rows<MR.value>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw);
+      });
     }
   });
 }
