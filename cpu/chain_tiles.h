@@ -37,30 +37,43 @@ inline constexpr int kConvWeightMR = 12;
 inline constexpr int kConvWeightMR = 6;
 #endif
 
-// kernels::chain_tile_op behind a call. Why noinline: inlined into callers that move the
-// tile on (transposing or partial stores), GCC 12's SLP vectoriser gives up on the chains for
-// many tile shapes (scalar FMAs, up to 10x slower); with the tile in memory it vectorises all.
-// Why a 256-bit preference for narrow tiles: an x86-64-v4 build prefers 512-bit vectors and
-// then leaves an 8-wide tile scalar instead of using one 256-bit register per row.
+// The CPU's one entry to the chain tiles: kernels::chain_tile_op, or (Chunked)
+// kernels::chunked_chain_tile_op with chains cut every `chunk` kk, behind a call.
+// Why noinline: inlined into callers that move the tile on (transposing or partial stores),
+// GCC 12's SLP vectoriser gives up on the chains for many tile shapes (scalar FMAs, up to 10x
+// slower); with the tile in memory it vectorises all. Why Chunked is a template argument: with
+// both bodies in one function the plain one ran 30% slower. Why a 256-bit preference for
+// narrow tiles: an x86-64-v4 build prefers 512-bit vectors and then leaves an 8-wide tile
+// scalar instead of using one 256-bit register per row.
 #if defined(__x86_64__) && defined(__AVX512F__)
 #define LS_NARROW_TILE_TARGET __attribute__((target("prefer-vector-width=256")))
 #else
 #define LS_NARROW_TILE_TARGET
 #endif
-template <int MR, int NR, class AOp, class BOp>
-[[gnu::noinline]] void chain_tile_wide(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc) {
-  kernels::chain_tile_op<MR, NR, float>(A, B, kd, C, ldc);
-}
-template <int MR, int NR, class AOp, class BOp>
-[[gnu::noinline]] LS_NARROW_TILE_TARGET void chain_tile_narrow(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc) {
-  kernels::chain_tile_op<MR, NR, float>(A, B, kd, C, ldc);
-}
-template <int MR, int NR, class AOp, class BOp>
-void chain_tile_call(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc) {
-  if constexpr (NR <= 8)
-    chain_tile_narrow<MR, NR>(A, B, kd, C, ldc);
+template <int MR, int NR, bool Chunked, class AOp, class BOp>
+__attribute__((always_inline)) inline void chain_tile_body(const AOp& A, const BOp& B, i64 kd, i64 chunk, float* C,
+                                                           i64 ldc) {
+  if constexpr (Chunked)
+    kernels::chunked_chain_tile_op<MR, NR, float>(A, B, kd, chunk, C, ldc);
   else
-    chain_tile_wide<MR, NR>(A, B, kd, C, ldc);
+    kernels::chain_tile_op<MR, NR, float>(A, B, kd, C, ldc);
+}
+template <int MR, int NR, bool Chunked, class AOp, class BOp>
+[[gnu::noinline]] void chain_tile_wide(const AOp& A, const BOp& B, i64 kd, i64 chunk, float* C, i64 ldc) {
+  chain_tile_body<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
+}
+template <int MR, int NR, bool Chunked, class AOp, class BOp>
+[[gnu::noinline]] LS_NARROW_TILE_TARGET void chain_tile_narrow(const AOp& A, const BOp& B, i64 kd, i64 chunk, float* C,
+                                                               i64 ldc) {
+  chain_tile_body<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
+}
+// C(m, j) = C[m*ldc + j] holds the chains' start values and receives their results.
+template <int MR, int NR, bool Chunked = false, class AOp, class BOp>
+void chain_tile_call(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc, i64 chunk = 0) {
+  if constexpr (NR <= 8)
+    chain_tile_narrow<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
+  else
+    chain_tile_wide<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
 }
 
 // Calls f(std::integral_constant<int, MR>{}) with MR = min(mr, Max), mr >= 1: one switch
@@ -88,10 +101,12 @@ inline void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, floa
 
 template <int MR>
 inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* panel, i64 kd, i64 chunk, float* C, i64 ldc) {
+  const kernels::StridedA<float> a{A, a_m, a_k};
+  const kernels::StridedB<float> b{panel, kNR};
   if (chunk > 0)
-    kernels::chunked_chain_tile<MR, kNR>(A, a_m, a_k, panel, kNR, kd, chunk, C, ldc);
+    chain_tile_call<MR, kNR, true>(a, b, kd, C, ldc, chunk);
   else
-    kernels::chain_tile<MR, kNR>(A, a_m, a_k, panel, kNR, kd, C, ldc);
+    chain_tile_call<MR, kNR>(a, b, kd, C, ldc);
 }
 
 // Rows [0, M) against one packed panel: C(m, j) for j < nr holds each chain's start value and

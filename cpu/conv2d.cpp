@@ -60,7 +60,7 @@ void conv2d_bwd_weight_rows(const float* dy, const float* x, float* dw, float* d
 }
 
 // Rows k0..k0+MR of sample n's output, NR output columns per tile; see
-// kernels::conv2d_fwd_s1_offsets. Returns nothing: writes y and repairs zeros as documented.
+// kernels::conv2d_fwd_s1_offsets. Zero outputs are repaired by the caller (Note [Zero taps]).
 template <int MR, int NR>
 void fwd_s1_block(const float* xp, i64 Wp, const i64* off, const float* w, const float* b, const Conv2dGeom& g,
                   i64 k0, float* yn) {
@@ -120,8 +120,8 @@ void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt
   for (i64 h = 0; h < g.H; ++h)
     for (i64 w0 = 0; w0 < g.W; w0 += kConvNR) {
       float tile[MR * kConvNR] = {};
-      k::chain_tile_op<MR, kConvNR, float>(k::StridedA<float>{wt + c0, 1, g.C}, k::IndexedB<float>{dyp + h * Wp + w0, off},
-                                           krs, tile, kConvNR);
+      chain_tile_call<MR, kConvNR>(k::StridedA<float>{wt + c0, 1, g.C}, k::IndexedB<float>{dyp + h * Wp + w0, off},
+                                   krs, tile, kConvNR);
       const i64 nw = std::min<i64>(kConvNR, g.W - w0);
       for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
     }
@@ -168,6 +168,8 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
 
 // Rows [m0, m0+MR) of dw viewed as (c,r,s) x k, columns [k0, k0+kConvNR); see
 // kernels::conv2d_bwd_weight_s1_offsets for the operands.
+// Rows [m0, m0+MR) of dw viewed as (c,r,s) x k, columns [k0, k0+kConvNR); see
+// kernels::conv2d_bwd_weight_s1_offsets for the operands.
 // Why noinline: inlined into the transposing store below, GCC 12 gives up vectorising the
 // chains for most MR (scalar FMAs, 7x slower); through memory it vectorises every MR.
 // One batch chunk [kk0, kk0 + len): tile (total, in and out) = tile + that chunk's chain.
@@ -188,8 +190,12 @@ void bwd_weight_s1_rows(const float* x, const i64* base, const i64* off, const f
   std::vector<float> tiles(static_cast<size_t>(ktiles * MR * kConvNR), 0.0f);
   for (i64 j = 0; j < k::num_chunks(g.N, k::kBatchChunk); ++j) {
     const i64 kk0 = j * k::kBatchChunk * pq, len = k::chunk_end(j, g.N) * pq - kk0;
+    k::GatheredA<float, MR> a{x, off + kk0, {}};
+    std::copy_n(base + m0, MR, a.base);
+    // One chunk per call: tile (total, in and out) = tile + the chunk's chain.
     for (i64 t = 0; t < ktiles; ++t)
-      bwd_weight_s1_chunk<MR>(x, base + m0, off, dyT + t * kConvNR, ld, kk0, len, tiles.data() + t * MR * kConvNR);
+      chain_tile_call<MR, kConvNR, true>(a, k::StridedB<float>{dyT + kk0 * ld + t * kConvNR, ld}, len,
+                                   tiles.data() + t * MR * kConvNR, kConvNR, len);
   }
   for (i64 t = 0; t < ktiles; ++t)
     for (int m = 0; m < MR; ++m)

@@ -17,6 +17,13 @@ LS_HD i64 pool_out_extent(i64 in, i64 window, i64 stride) { return in < window ?
 // Order: best = x[p*st, q*st]; for r, s row-major: v = x[p*st+r, q*st+s];
 //   if v > best or (v is NaN and best is not): best = v, idx = (h, w).
 // Why `>`: a later equal value never replaces, so the first index wins (as in PyTorch's CPU kernel).
+// The update rule of the forward order, shared by every form: does v replace best?
+// `|` and `&` rather than `||` and `&&`, so that no branch depends on the data.
+template <class T>
+LS_HD bool max_pool2d_takes(T v, T best) {
+  return (v > best) | (is_nan(v) & !is_nan(best));
+}
+
 template <class T>
 LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q, i64* argmax) {
   const i64 h0 = p * g.stride, w0 = q * g.stride;
@@ -26,7 +33,7 @@ LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q,
     for (i64 s = 0; s < g.S; ++s) {
       const i64 i = (h0 + r) * g.W + (w0 + s);
       const T v = x_plane[i];
-      if (v > best || (is_nan(v) && !is_nan(best))) {
+      if (max_pool2d_takes(v, best)) {
         best = v;
         idx = i;
       }
@@ -41,8 +48,7 @@ LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q,
 // unpredictable branches and can vectorise across outputs. Same comparisons per output.
 template <class T>
 LS_HD void max_pool2d_fwd_row(const T* x_plane, const Pool2dGeom& g, i64 p, T* y_row, i64* argmax_row) {
-  // Locals, because argmax_row (i64*) could alias g's fields and force reloads in the loop;
-  // `|` and `&` rather than `||` and `&&`, so that no branch depends on the data.
+  // Locals, because argmax_row (i64*) could alias g's fields and force reloads in the loop.
   const i64 W = g.W, Q = g.Q, R = g.R, S = g.S, st = g.stride, h0 = p * st;
   for (i64 q = 0; q < Q; ++q) {
     argmax_row[q] = h0 * W + q * st;
@@ -53,7 +59,7 @@ LS_HD void max_pool2d_fwd_row(const T* x_plane, const Pool2dGeom& g, i64 p, T* y
       for (i64 q = 0; q < Q; ++q) {
         const i64 i = (h0 + r) * W + q * st + s;
         const T v = x_plane[i], best = y_row[q];
-        const bool take = (v > best) | (is_nan(v) & !is_nan(best));
+        const bool take = max_pool2d_takes(v, best);
         y_row[q] = take ? v : best;
         argmax_row[q] = take ? i : argmax_row[q];
       }
