@@ -88,37 +88,29 @@ void dispatch_rows(i64 mr, F&& f) {
   }
 }
 
-// panel[kk*kNR + j] = src[kk*ld + j0 + j] for j0+j < ncols, else 0; kk in [0, kd).
-inline void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {
-  const i64 nr = std::min<i64>(kNR, ncols - j0);
-  for (i64 kk = 0; kk < kd; ++kk) {
-    const float* s = src + kk * ld + j0;
-    float* d = panel + kk * kNR;
-    for (i64 j = 0; j < nr; ++j) d[j] = s[j];
-    for (i64 j = nr; j < kNR; ++j) d[j] = 0.0f;
-  }
-}
-
 template <int MR>
-inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* panel, i64 kd, i64 chunk, float* C, i64 ldc) {
+inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb, i64 kd, i64 chunk, float* C,
+                      i64 ldc) {
   const kernels::StridedA<float> a{A, a_m, a_k};
-  const kernels::StridedB<float> b{panel, kNR};
+  const kernels::StridedB<float> b{B, ldb};
   if (chunk > 0)
     chain_tile_call<MR, kNR, true>(a, b, kd, C, ldc, chunk);
   else
     chain_tile_call<MR, kNR>(a, b, kd, C, ldc);
 }
 
-// Rows [0, M) against one packed panel: C(m, j) for j < nr holds each chain's start value and
-// receives its result. chunk > 0 selects the batch-chunked chain. Edge tiles (nr < kNR) run on
-// a scratch copy, so the kernel always sees a full tile.
-inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* panel, i64 kd, i64 chunk, float* C, i64 ldc,
-                      i64 M, i64 nr) {
+// Rows [0, M) against one kNR-wide panel B(kk, j) = B[kk*ldb + j] (all kNR columns readable):
+// C(m, j) for j < nr holds each chain's start value and receives its result. chunk > 0 selects
+// the batch-chunked chain. Edge tiles (nr < kNR) run on a scratch copy, so the kernel always
+// sees a full tile.
+inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb, i64 kd, i64 chunk, float* C,
+                      i64 ldc, i64 M, i64 nr) {
   float scratch[kMR * kNR];
-  // Near-equal row tiles (K = 20 runs as 4 x 5 rather than 6+6+6+2): short tiles waste loads.
-  const i64 tiles = (M + kMR - 1) / kMR, rows = tiles > 0 ? (M + tiles - 1) / tiles : 0;
-  for (i64 m0 = 0; m0 < M; m0 += rows) {
-    const int mr = static_cast<int>(std::min<i64>(rows, M - m0));
+  // Near-equal row tiles (32 runs as 6+6+5+5+5+5 rather than 6+6+6+6+6+2): a short tile has
+  // too few independent chains to hide the FMA latency.
+  const i64 tiles = (M + kMR - 1) / kMR;
+  for (i64 tile = 0, m0 = 0; tile < tiles; ++tile) {
+    const int mr = static_cast<int>(M / tiles + (tile < M % tiles ? 1 : 0));
     const float* a = A + m0 * a_m;
     float* c = C + m0 * ldc;
     float* t = c;
@@ -128,17 +120,11 @@ inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* panel, i64 
         for (int j = 0; j < kNR; ++j) scratch[m * kNR + j] = j < nr ? c[m * ldc + j] : 0.0f;
       t = scratch, ldt = kNR;
     }
-    switch (mr) {
-      case 6: tile_call<6>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
-      case 5: tile_call<5>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
-      case 4: tile_call<4>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
-      case 3: tile_call<3>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
-      case 2: tile_call<2>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
-      default: tile_call<1>(a, a_m, a_k, panel, kd, chunk, t, ldt); break;
-    }
+    dispatch_rows<kMR>(mr, [&](auto MR) { tile_call<MR()>(a, a_m, a_k, B, ldb, kd, chunk, t, ldt); });
     if (nr < kNR)
       for (int m = 0; m < mr; ++m)
         for (i64 j = 0; j < nr; ++j) c[m * ldc + j] = scratch[m * kNR + j];
+    m0 += mr;
   }
 }
 

@@ -254,7 +254,7 @@ void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, co
       float* yt = y + k::conv_y_index(g, n, 0, 0, 0) + col0;
       for (i64 kk = 0; kk < g.K; ++kk)
         for (i64 j = 0; j < nr; ++j) yt[kk * pq + j] = b[kk];
-      tile_rows(w, crs, 1, panel.data(), crs, 0, yt, pq, g.K, nr);
+      tile_rows(w, crs, 1, panel.data(), kNR, crs, 0, yt, pq, g.K, nr);
       if (g.pad > 0)  // without padding no tap is skipped, so nothing can differ
         for (i64 kk = 0; kk < g.K; ++kk)
           for (i64 j = 0; j < nr; ++j)
@@ -283,7 +283,7 @@ void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2
       float* dxt = dx + k::conv_x_index(g, n, 0, 0, 0) + col0;
       for (i64 c = 0; c < g.C; ++c)
         for (i64 j = 0; j < nr; ++j) dxt[c * hw + j] = 0.0f;
-      tile_rows(wc.data(), krs, 1, panel.data(), krs, 0, dxt, hw, g.C, nr);
+      tile_rows(wc.data(), krs, 1, panel.data(), kNR, krs, 0, dxt, hw, g.C, nr);
       for (i64 c = 0; c < g.C; ++c)  // border taps are always skipped here
         for (i64 j = 0; j < nr; ++j)
           if (dxt[c * hw + j] == 0.0f)
@@ -312,7 +312,7 @@ void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db
       std::fill(pj, pj + g.K * cols, 0.0f);
       for (i64 t = 0; t < panels; ++t) {
         k::conv2d_bwd_weight_pack_panel<kNR>(x, g, n0, n1, t * kNR, panel.data());
-        tile_rows(a.data(), len, 1, panel.data(), len, 0, pj + t * kNR, cols, g.K, std::min<i64>(kNR, cols - t * kNR));
+        tile_rows(a.data(), len, 1, panel.data(), kNR, len, 0, pj + t * kNR, cols, g.K, std::min<i64>(kNR, cols - t * kNR));
       }
     }
   });

@@ -1,12 +1,13 @@
-// CPU linear, deterministic: packed panels and register-blocked chain tiles (Note [Chain
-// tiles] in kernels/linear.h), so each output's chain is the canonical one of kernels/linear.h
-// and only independent outputs share vector lanes. Threads take whole row blocks or whole
-// tiles; forward chains longer than kKc are split into consecutive kk ranges with the partial
-// stored in y between them (a store rounds nothing). See docs/ordering.md#linear-forward.
+// CPU linear, deterministic: register-blocked chain tiles (Note [Chain tiles] in
+// kernels/linear.h), so each output's chain is the canonical one of kernels/linear.h and only
+// independent outputs share vector lanes. Threads take whole row blocks; chains longer than
+// kKc are split into consecutive kk ranges with the partial stored in C between them (a store
+// rounds nothing). See docs/ordering.md#linear-forward.
 #include <vector>
 
 #include "cpu/chain_tiles.h"
 #include "cpu/kernels.h"
+#include "cpu/pack.h"
 #include "cpu/parallel.h"
 #include "kernels/linear.h"
 
@@ -14,7 +15,12 @@ namespace lockstep::cpu {
 namespace k = lockstep::kernels;
 namespace {
 
-constexpr i64 kKc = 256;  // kk per pass over a panel: a kKc x kNR panel slice stays in L1
+// Cache blocking, as in Goto's GEMM: a kKc x kNR slice of a panel stays in L1 while the rows of
+// an kMc x kKc block of A, held in L2, stream past it. Only which chains run together and where
+// a chain pauses change; never the order within one.
+constexpr i64 kKc = 256;
+constexpr i64 kMc = 96;
+static_assert(kKc % k::kBatchChunk == 0, "a pause inside a batch chunk would split its partial");
 
 // Why a serial threshold: waking the pool costs tens of microseconds on a VM, more than a
 // whole reference-CNN linear layer (fc1 at batch 256 is 4M multiply-adds, about 60 us on one
@@ -24,88 +30,136 @@ bool run_serially(const LinearGeom& g) { return g.N * g.I * g.O < kSerialMacs; }
 
 i64 panels_for(i64 cols) { return (cols + kNR - 1) / kNR; }
 
-// C (M x cols, ldc) already holds the start values; runs the chains over kk in [0, kd) for
-// B(kk, j) given by packed panels (panel t at bp + t*kd*kNR), rows in [m_lo, m_hi).
-void run_blocked(const float* A, i64 a_m, const float* bp, i64 kd, float* C, i64 ldc, i64 cols, i64 m_lo, i64 m_hi) {
-  const i64 panels = panels_for(cols);
-  for (i64 k0 = 0; k0 < kd; k0 += kKc) {
-    const i64 kc = std::min(kKc, kd - k0);
-    for (i64 t = 0; t < panels; ++t)
-      tile_rows(A + m_lo * a_m + k0, a_m, 1, bp + t * kd * kNR + k0 * kNR, kc, 0, C + m_lo * ldc + t * kNR, ldc,
-                m_hi - m_lo, std::min<i64>(kNR, cols - t * kNR));
+// Per-thread buffers reused across calls (slot 0: packed panels, slot 1: a transposed output):
+// allocating them on every call cost as much as fc2's whole pass. Linear passes never nest.
+float* buffer(int slot, i64 n) {
+  thread_local std::vector<float> buffers[2];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() < static_cast<size_t>(n)) b.resize(static_cast<size_t>(n));
+  return b.data();
+}
+
+// B(kk, j), kk in [0, kd), j in [0, cols), as kNR-wide panels.
+class Panels {
+ public:
+  // B(kk, j) = src[kk*ld + j]. Short panels (kd <= kInPlaceRows) are read in place, but for a
+  // ragged last one: a long panel read in place at a large stride maps its rows onto few L1
+  // sets and evicts itself (1024 x 1024 ran at 0.6x with it), packed it is contiguous.
+  static Panels rows_of(const float* src, i64 ld, i64 kd, i64 cols, bool serial) {
+    Panels p(kd, cols);
+    p.src_ = src, p.ld_ = ld, p.in_place_ = kd <= kInPlaceRows ? cols / kNR : 0;
+    p.pack(serial, [&](i64 t, float* panel) { pack_panel(src, ld, kd, t * kNR, cols, panel); });
+    return p;
   }
-}
+  // B(kk, j) = src[j*ld + kk]: every panel packed, transposing.
+  static Panels columns_of(const float* src, i64 ld, i64 kd, i64 cols, bool serial) {
+    Panels p(kd, cols);
+    p.pack(serial, [&](i64 t, float* panel) { pack_panel_transposed(src, ld, kd, t * kNR, cols, panel); });
+    return p;
+  }
+  i64 count() const { return count_; }
+  i64 width(i64 t) const { return std::min<i64>(kNR, cols_ - t * kNR); }
+  // Panel t from row kk: its start and row stride.
+  std::pair<const float*, i64> at(i64 t, i64 kk) const {
+    if (t < in_place_) return {src_ + kk * ld_ + t * kNR, ld_};
+    return {packed_ + ((t - in_place_) * kd_ + kk) * kNR, kNR};
+  }
 
-// Packs B(kk, j) = src[kk*ld + j] (kd x cols) into kNR-wide panels.
-std::vector<float> pack_all(const float* src, i64 ld, i64 kd, i64 cols, bool serial) {
-  const i64 panels = panels_for(cols);
-  std::vector<float> bp(static_cast<size_t>(panels * kd * kNR));
-  parallel_for(panels, serial ? panels : 1, [&](i64 lo, i64 hi) {
-    for (i64 t = lo; t < hi; ++t) pack_panel(src, ld, kd, t * kNR, cols, bp.data() + t * kd * kNR);
+ private:
+  static constexpr i64 kInPlaceRows = 64;
+  Panels(i64 kd, i64 cols) : kd_(kd), cols_(cols), count_(panels_for(cols)) {}
+  template <class PackOne>
+  void pack(bool serial, const PackOne& pack_one) {
+    const i64 packed = count_ - in_place_;
+    packed_ = buffer(0, packed * kd_ * kNR);
+    parallel_for(packed, serial ? packed : 1, [&](i64 lo, i64 hi) {
+      for (i64 t = lo; t < hi; ++t) pack_one(in_place_ + t, packed_ + t * kd_ * kNR);
+    });
+  }
+  i64 kd_, cols_, count_, in_place_ = 0, ld_ = 0;
+  const float* src_ = nullptr;
+  float* packed_ = nullptr;
+};
+
+// Lanes run across C's columns kNR at a time, so a ragged last panel wastes lanes (fc2's 10
+// outputs fill 10 of 32). Computing C^T instead, the same chains with A and B swapping roles,
+// is chosen when that wastes fewer; the transposed result is then copied out.
+bool lanes_over_rows(i64 M, i64 cols) { return panels_for(M) * cols < panels_for(cols) * M; }
+
+// C(m, j) = C[m*ldc + j], m in [0, M), holds each chain's start value and receives
+// C(m, j) + the chain over kk of A(m, kk) B(kk, j), A(m, kk) = A[m*a_m + kk*a_k];
+// chunk > 0 selects the batch-chunked chain.
+struct Chains {
+  const float* A;
+  i64 a_m, a_k, M, kd, chunk;
+  float* C;
+  i64 ldc;
+};
+
+void run_chains(const Chains& c, const Panels& B, bool serial) {
+  const i64 blocks = (c.M + kMR - 1) / kMR;
+  parallel_for(blocks, serial ? blocks : 1, [&](i64 lo, i64 hi) {
+    const i64 m_lo = lo * kMR, m_hi = std::min(c.M, hi * kMR);
+    for (i64 k0 = 0; k0 < c.kd; k0 += kKc) {
+      const i64 kc = std::min(kKc, c.kd - k0);
+      for (i64 m0 = m_lo; m0 < m_hi; m0 += kMc) {
+        const i64 mc = std::min(kMc, m_hi - m0);
+        for (i64 t = 0; t < B.count(); ++t) {
+          const auto [b, ldb] = B.at(t, k0);
+          tile_rows(c.A + m0 * c.a_m + k0 * c.a_k, c.a_m, c.a_k, b, ldb, kc, c.chunk, c.C + m0 * c.ldc + t * kNR, c.ldc,
+                    mc, B.width(t));
+        }
+      }
+    }
   });
-  return bp;
-}
-
-// Row blocks of kMR rows per parallel item.
-void for_row_blocks(i64 rows, bool serial, const std::function<void(i64, i64)>& body) {
-  const i64 blocks = (rows + kMR - 1) / kMR;
-  parallel_for(blocks, serial ? blocks : 1, [&](i64 lo, i64 hi) { body(lo * kMR, std::min(rows, hi * kMR)); });
 }
 
 }  // namespace
 
 void linear_fwd_det(const float* x, const float* w, const float* b, float* y, const LinearGeom& g) {
-  // B(i, o) = w[o, i]: W^T, packed straight from w (a transposing copy, no arithmetic).
-  const i64 panels = panels_for(g.O);
   const bool serial = run_serially(g);
-  std::vector<float> bp(static_cast<size_t>(panels * g.I * kNR));
-  parallel_for(panels, serial ? panels : 1, [&](i64 lo, i64 hi) {
-    for (i64 t = lo; t < hi; ++t) {
-      float* p = bp.data() + t * g.I * kNR;
-      const i64 nr = std::min<i64>(kNR, g.O - t * kNR);
-      for (i64 i = 0; i < g.I; ++i)
-        for (i64 j = 0; j < kNR; ++j) p[i * kNR + j] = j < nr ? w[(t * kNR + j) * g.I + i] : 0.0f;
-    }
-  });
-  for_row_blocks(g.N, serial, [&](i64 lo, i64 hi) {
-    for (i64 n = lo; n < hi; ++n)
-      for (i64 o = 0; o < g.O; ++o) y[n * g.O + o] = b[o];
-    run_blocked(x, g.I, bp.data(), g.I, y, g.O, g.O, lo, hi);
-  });
+  if (lanes_over_rows(g.N, g.O)) {  // y^T(o, n): A(o, i) = w[o, i], B(i, n) = x[n, i]
+    float* yt = buffer(1, g.O * g.N);
+    for (i64 o = 0; o < g.O; ++o) std::fill(yt + o * g.N, yt + (o + 1) * g.N, b[o]);
+    run_chains({w, g.I, 1, g.O, g.I, 0, yt, g.N}, Panels::columns_of(x, g.I, g.I, g.N, serial), serial);
+    transpose(yt, g.N, g.O, g.N, y, g.O);
+    return;
+  }
+  for (i64 n = 0; n < g.N; ++n) std::copy(b, b + g.O, y + n * g.O);
+  // A(n, i) = x[n, i], B(i, o) = w[o, i].
+  run_chains({x, g.I, 1, g.N, g.I, 0, y, g.O}, Panels::columns_of(w, g.I, g.I, g.O, serial), serial);
 }
 
 void linear_bwd_data_det(const float* dy, const float* w, float* dx, const LinearGeom& g) {
   const bool serial = run_serially(g);
-  const std::vector<float> bp = pack_all(w, g.I, g.O, g.I, serial);  // B(o, i) = w[o, i]
-  for_row_blocks(g.N, serial, [&](i64 lo, i64 hi) {
-    std::fill(dx + lo * g.I, dx + hi * g.I, 0.0f);
-    run_blocked(dy, g.O, bp.data(), g.O, dx, g.I, g.I, lo, hi);
-  });
+  if (lanes_over_rows(g.N, g.I)) {  // dx^T(i, n): A(i, o) = w[o, i], B(o, n) = dy[n, o]
+    float* dxt = buffer(1, g.I * g.N);
+    std::fill(dxt, dxt + g.I * g.N, 0.0f);
+    run_chains({w, 1, g.I, g.I, g.O, 0, dxt, g.N}, Panels::columns_of(dy, g.O, g.O, g.N, serial), serial);
+    transpose(dxt, g.N, g.I, g.N, dx, g.I);
+    return;
+  }
+  std::fill(dx, dx + g.N * g.I, 0.0f);
+  // A(n, o) = dy[n, o], B(o, i) = w[o, i].
+  run_chains({dy, g.O, 1, g.N, g.O, 0, dx, g.I}, Panels::rows_of(w, g.I, g.O, g.I, serial), serial);
 }
 
 void linear_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const LinearGeom& g) {
   const bool serial = run_serially(g);
-  const std::vector<float> bp = pack_all(x, g.I, g.N, g.I, serial);  // B(n, i) = x[n, i]
-  const i64 panels = panels_for(g.I), row_blocks = (g.O + kMR - 1) / kMR;
-  // Items: (row block of o, panel of i) tiles, then one item for the bias.
-  parallel_for(row_blocks * panels + 1, serial ? row_blocks * panels + 1 : 1, [&](i64 lo, i64 hi) {
-    for (i64 item = lo; item < hi; ++item) {
-      if (item == row_blocks * panels) {
-        if (db) {
-          std::vector<float> part(static_cast<size_t>(g.O));
-          k::linear_bwd_bias_row(dy, g, db, part.data());
-        }
-        continue;
-      }
-      const i64 o0 = (item / panels) * kMR, o1 = std::min(g.O, o0 + kMR), t = item % panels;
-      const i64 nr = std::min<i64>(kNR, g.I - t * kNR);
-      float* c = dw + o0 * g.I + t * kNR;
-      for (i64 o = 0; o < o1 - o0; ++o)
-        for (i64 j = 0; j < nr; ++j) c[o * g.I + j] = 0.0f;
-      // A(o, n) = dy[n, o]: a_m = 1, a_k = O.
-      tile_rows(dy + o0, 1, g.O, bp.data() + t * g.N * kNR, g.N, k::kBatchChunk, c, g.I, o1 - o0, nr);
-    }
-  });
+  if (lanes_over_rows(g.O, g.I)) {  // dw^T(i, o): A(i, n) = x[n, i], B(n, o) = dy[n, o]
+    float* dwt = buffer(1, g.I * g.O);
+    std::fill(dwt, dwt + g.I * g.O, 0.0f);
+    run_chains({x, 1, g.I, g.I, g.N, k::kBatchChunk, dwt, g.O}, Panels::rows_of(dy, g.O, g.N, g.O, serial), serial);
+    transpose(dwt, g.O, g.I, g.O, dw, g.I);
+  } else {
+    std::fill(dw, dw + g.O * g.I, 0.0f);
+    // A(o, n) = dy[n, o], B(n, i) = x[n, i].
+    run_chains({dy, 1, g.O, g.O, g.N, k::kBatchChunk, dw, g.I}, Panels::rows_of(x, g.I, g.N, g.I, serial), serial);
+  }
+  if (db) {
+    std::vector<float> part(static_cast<size_t>(g.O));
+    k::linear_bwd_bias_row(dy, g, db, part.data());
+  }
 }
 
 }  // namespace lockstep::cpu

@@ -1,0 +1,86 @@
+// Why GCC vector extensions rather than intrinsics: the 8 x 8 transpose is three rounds of
+// two-input shuffles, which GCC lowers to unpck/shufps/vperm2f128 on x86 and to zip/ext on
+// ARM from one source; a scalar transposing copy cost as much as fc1's whole forward GEMM.
+#include "cpu/pack.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "cpu/chain_tiles.h"
+
+namespace lockstep::cpu {
+namespace {
+
+using v8f = float __attribute__((vector_size(32)));
+using v8i = int __attribute__((vector_size(32)));
+
+v8f load8(const float* p) {
+  v8f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+
+// r[i][j] -> r[j][i].
+void transpose8x8(v8f r[8]) {
+  v8f t[8], u[8];
+  for (int k = 0; k < 8; k += 2) {
+    t[k] = __builtin_shuffle(r[k], r[k + 1], v8i{0, 8, 1, 9, 4, 12, 5, 13});
+    t[k + 1] = __builtin_shuffle(r[k], r[k + 1], v8i{2, 10, 3, 11, 6, 14, 7, 15});
+  }
+  for (int k = 0; k < 8; k += 4)
+    for (int h = 0; h < 2; ++h) {
+      u[k + 2 * h] = __builtin_shuffle(t[k + h], t[k + h + 2], v8i{0, 1, 8, 9, 4, 5, 12, 13});
+      u[k + 2 * h + 1] = __builtin_shuffle(t[k + h], t[k + h + 2], v8i{2, 3, 10, 11, 6, 7, 14, 15});
+    }
+  for (int k = 0; k < 4; ++k) {
+    r[k] = __builtin_shuffle(u[k], u[k + 4], v8i{0, 1, 2, 3, 8, 9, 10, 11});
+    r[k + 4] = __builtin_shuffle(u[k], u[k + 4], v8i{4, 5, 6, 7, 12, 13, 14, 15});
+  }
+}
+
+}  // namespace
+
+void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {
+  const i64 nr = std::min<i64>(kNR, ncols - j0);
+  for (i64 kk = 0; kk < kd; ++kk) {
+    const float* s = src + kk * ld + j0;
+    float* d = panel + kk * kNR;
+    for (i64 j = 0; j < nr; ++j) d[j] = s[j];
+    for (i64 j = nr; j < kNR; ++j) d[j] = 0.0f;
+  }
+}
+
+void pack_panel_transposed(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {
+  const i64 nr = std::min<i64>(kNR, ncols - j0);
+  const i64 kd8 = kd - kd % 8;
+  for (i64 jb = 0; jb < kNR; jb += 8) {
+    const i64 rows = std::clamp<i64>(nr - jb, 0, 8);  // source rows j0+jb.. that exist
+    for (i64 k0 = 0; k0 < kd8; k0 += 8) {
+      v8f r[8];
+      for (int j = 0; j < 8; ++j) r[j] = j < rows ? load8(src + (j0 + jb + j) * ld + k0) : v8f{};
+      transpose8x8(r);
+      for (int kk = 0; kk < 8; ++kk) store8(panel + (k0 + kk) * kNR + jb, r[kk]);
+    }
+    for (i64 kk = kd8; kk < kd; ++kk)
+      for (i64 j = 0; j < 8; ++j) panel[kk * kNR + jb + j] = j < rows ? src[(j0 + jb + j) * ld + kk] : 0.0f;
+  }
+}
+
+void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst) {
+  const i64 rows8 = rows - rows % 8, cols8 = cols - cols % 8;
+  for (i64 r0 = 0; r0 < rows8; r0 += 8) {
+    for (i64 c0 = 0; c0 < cols8; c0 += 8) {
+      v8f r[8];
+      for (int j = 0; j < 8; ++j) r[j] = load8(src + (r0 + j) * ld_src + c0);
+      transpose8x8(r);
+      for (int j = 0; j < 8; ++j) store8(dst + (c0 + j) * ld_dst + r0, r[j]);
+    }
+    for (i64 c = cols8; c < cols; ++c)
+      for (i64 r = r0; r < r0 + 8; ++r) dst[c * ld_dst + r] = src[r * ld_src + c];
+  }
+  for (i64 r = rows8; r < rows; ++r)
+    for (i64 c = 0; c < cols; ++c) dst[c * ld_dst + r] = src[r * ld_src + c];
+}
+
+}  // namespace lockstep::cpu

@@ -1,0 +1,21 @@
+// Packing operands into the kNR-wide panels the chain tiles read (cpu/chain_tiles.h):
+// copies only, never arithmetic, so a packed operand holds exactly the source's bits.
+#pragma once
+
+#include "kernels/shapes.h"
+
+namespace lockstep::cpu {
+
+using kernels::i64;
+
+// panel[kk*kNR + j] = src[kk*ld + j0 + j] for j0+j < ncols, else 0; kk in [0, kd).
+void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel);
+
+// panel[kk*kNR + j] = src[(j0 + j)*ld + kk] for j0+j < ncols, else 0; kk in [0, kd):
+// the transposing form (W^T from a row-major W), in 8 x 8 register blocks.
+void pack_panel_transposed(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel);
+
+// dst[c*ld_dst + r] = src[r*ld_src + c] for r in [0, rows), c in [0, cols).
+void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst);
+
+}  // namespace lockstep::cpu
