@@ -50,30 +50,31 @@ inline constexpr int kConvWeightMR = 6;
 #else
 #define LS_NARROW_TILE_TARGET
 #endif
-template <int MR, int NR, bool Chunked, class AOp, class BOp>
+template <int MR, int NR, bool Chunked, bool ZeroStart, class AOp, class BOp>
 __attribute__((always_inline)) inline void chain_tile_body(const AOp& A, const BOp& B, i64 kd, i64 chunk, float* C,
                                                            i64 ldc) {
   if constexpr (Chunked)
-    kernels::chunked_chain_tile_op<MR, NR, float>(A, B, kd, chunk, C, ldc);
+    kernels::chunked_chain_tile_op<MR, NR, float, AOp, BOp, ZeroStart>(A, B, kd, chunk, C, ldc);
   else
-    kernels::chain_tile_op<MR, NR, float>(A, B, kd, C, ldc);
+    kernels::chain_tile_op<MR, NR, float, AOp, BOp, ZeroStart>(A, B, kd, C, ldc);
 }
-template <int MR, int NR, bool Chunked, class AOp, class BOp>
+template <int MR, int NR, bool Chunked, bool ZeroStart, class AOp, class BOp>
 [[gnu::noinline]] void chain_tile_wide(const AOp& A, const BOp& B, i64 kd, i64 chunk, float* C, i64 ldc) {
-  chain_tile_body<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
+  chain_tile_body<MR, NR, Chunked, ZeroStart>(A, B, kd, chunk, C, ldc);
 }
-template <int MR, int NR, bool Chunked, class AOp, class BOp>
+template <int MR, int NR, bool Chunked, bool ZeroStart, class AOp, class BOp>
 [[gnu::noinline]] LS_NARROW_TILE_TARGET void chain_tile_narrow(const AOp& A, const BOp& B, i64 kd, i64 chunk, float* C,
                                                                i64 ldc) {
-  chain_tile_body<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
+  chain_tile_body<MR, NR, Chunked, ZeroStart>(A, B, kd, chunk, C, ldc);
 }
-// C(m, j) = C[m*ldc + j] holds the chains' start values and receives their results.
-template <int MR, int NR, bool Chunked = false, class AOp, class BOp>
+// C(m, j) = C[m*ldc + j] holds the chains' start values (unless ZeroStart: +0, C not read) and
+// receives their results.
+template <int MR, int NR, bool Chunked = false, bool ZeroStart = false, class AOp, class BOp>
 void chain_tile_call(const AOp& A, const BOp& B, i64 kd, float* C, i64 ldc, i64 chunk = 0) {
   if constexpr (NR <= 8)
-    chain_tile_narrow<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
+    chain_tile_narrow<MR, NR, Chunked, ZeroStart>(A, B, kd, chunk, C, ldc);
   else
-    chain_tile_wide<MR, NR, Chunked>(A, B, kd, chunk, C, ldc);
+    chain_tile_wide<MR, NR, Chunked, ZeroStart>(A, B, kd, chunk, C, ldc);
 }
 
 // Calls f(std::integral_constant<int, MR>{}) with MR = min(mr, Max), mr >= 1: one switch
@@ -88,23 +89,23 @@ void dispatch_rows(i64 mr, F&& f) {
   }
 }
 
-template <int MR>
+template <int MR, bool ZeroStart>
 inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb, i64 kd, i64 chunk, float* C,
                       i64 ldc) {
   const kernels::StridedA<float> a{A, a_m, a_k};
   const kernels::StridedB<float> b{B, ldb};
   if (chunk > 0)
-    chain_tile_call<MR, kNR, true>(a, b, kd, C, ldc, chunk);
+    chain_tile_call<MR, kNR, true, ZeroStart>(a, b, kd, C, ldc, chunk);
   else
-    chain_tile_call<MR, kNR>(a, b, kd, C, ldc);
+    chain_tile_call<MR, kNR, false, ZeroStart>(a, b, kd, C, ldc);
 }
 
 // Rows [0, M) against one kNR-wide panel B(kk, j) = B[kk*ldb + j] (all kNR columns readable):
-// C(m, j) for j < nr holds each chain's start value and receives its result. chunk > 0 selects
-// the batch-chunked chain. Edge tiles (nr < kNR) run on a scratch copy, so the kernel always
-// sees a full tile.
+// C(m, j) for j < nr holds each chain's start value (unless zero_start: +0, C not read) and
+// receives its result. chunk > 0 selects the batch-chunked chain. Edge tiles (nr < kNR) run on
+// a scratch tile, so the kernel always sees a full tile.
 inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb, i64 kd, i64 chunk, float* C,
-                      i64 ldc, i64 M, i64 nr) {
+                      i64 ldc, i64 M, i64 nr, bool zero_start = false) {
   float scratch[kMR * kNR];
   // Near-equal row tiles (32 runs as 6+6+5+5+5+5 rather than 6+6+6+6+6+2): a short tile has
   // too few independent chains to hide the FMA latency.
@@ -116,11 +117,17 @@ inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb,
     float* t = c;
     i64 ldt = ldc;
     if (nr < kNR) {
-      for (int m = 0; m < mr; ++m)
-        for (int j = 0; j < kNR; ++j) scratch[m * kNR + j] = j < nr ? c[m * ldc + j] : 0.0f;
+      if (!zero_start)
+        for (int m = 0; m < mr; ++m)
+          for (int j = 0; j < kNR; ++j) scratch[m * kNR + j] = j < nr ? c[m * ldc + j] : 0.0f;
       t = scratch, ldt = kNR;
     }
-    dispatch_rows<kMR>(mr, [&](auto MR) { tile_call<MR()>(a, a_m, a_k, B, ldb, kd, chunk, t, ldt); });
+    dispatch_rows<kMR>(mr, [&](auto MR) {
+      if (zero_start)
+        tile_call<MR(), true>(a, a_m, a_k, B, ldb, kd, chunk, t, ldt);
+      else
+        tile_call<MR(), false>(a, a_m, a_k, B, ldb, kd, chunk, t, ldt);
+    });
     if (nr < kNR)
       for (int m = 0; m < mr; ++m)
         for (i64 j = 0; j < nr; ++j) c[m * ldc + j] = scratch[m * kNR + j];

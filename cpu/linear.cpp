@@ -58,6 +58,7 @@ class Panels {
     return p;
   }
   i64 count() const { return count_; }
+  i64 cols() const { return cols_; }
   i64 width(i64 t) const { return std::min<i64>(kNR, cols_ - t * kNR); }
   // Panel t from row kk: its start and row stride.
   std::pair<const float*, i64> at(i64 t, i64 kk) const {
@@ -83,20 +84,29 @@ class Panels {
 
 // Lanes run across C's columns kNR at a time, so a ragged last panel wastes lanes (fc2's 10
 // outputs fill 10 of 32). Computing C^T instead, the same chains with A and B swapping roles,
-// is chosen when that wastes fewer; the transposed result is then copied out.
-bool lanes_over_rows(i64 M, i64 cols) { return panels_for(M) * cols < panels_for(cols) * M; }
+// fills them better but costs transposing copies; the cheaper form is chosen by this model, in
+// lane multiply-adds. kTransposeCost per element moved by a transposing copy, measured: fc2's
+// backward-data pass (chains of 10) ran 1.4x slower transposed, fc1's forward (chains of 320)
+// 1.5x faster.
+constexpr double kTransposeCost = 10;
+double chain_cost(i64 M, i64 cols, i64 kd) { return double(panels_for(cols) * kNR) * double(M) * double(kd); }
 
-// C(m, j) = C[m*ldc + j], m in [0, M), holds each chain's start value and receives
-// C(m, j) + the chain over kk of A(m, kk) B(kk, j), A(m, kk) = A[m*a_m + kk*a_k];
-// chunk > 0 selects the batch-chunked chain.
+// C(m, j) = C[m*ldc + j], m in [0, M), holds each chain's start value (unless zero_start: the
+// chains start from +0 and C is only written) and receives the chain's result over kk of
+// A(m, kk) B(kk, j), A(m, kk) = A[m*a_m + kk*a_k]; chunk > 0 selects the batch-chunked chain.
 struct Chains {
   const float* A;
   i64 a_m, a_k, M, kd, chunk;
   float* C;
   i64 ldc;
+  bool zero_start;
 };
 
 void run_chains(const Chains& c, const Panels& B, bool serial) {
+  if (c.kd == 0 && c.zero_start) {  // empty chains: their start value is the result
+    for (i64 m = 0; m < c.M; ++m) std::fill(c.C + m * c.ldc, c.C + m * c.ldc + B.cols(), 0.0f);
+    return;
+  }
   const i64 blocks = (c.M + kMR - 1) / kMR;
   parallel_for(blocks, serial ? blocks : 1, [&](i64 lo, i64 hi) {
     const i64 m_lo = lo * kMR, m_hi = std::min(c.M, hi * kMR);
@@ -107,7 +117,7 @@ void run_chains(const Chains& c, const Panels& B, bool serial) {
         for (i64 t = 0; t < B.count(); ++t) {
           const auto [b, ldb] = B.at(t, k0);
           tile_rows(c.A + m0 * c.a_m + k0 * c.a_k, c.a_m, c.a_k, b, ldb, kc, c.chunk, c.C + m0 * c.ldc + t * kNR, c.ldc,
-                    mc, B.width(t));
+                    mc, B.width(t), c.zero_start && k0 == 0);
         }
       }
     }
@@ -118,43 +128,46 @@ void run_chains(const Chains& c, const Panels& B, bool serial) {
 
 void linear_fwd_det(const float* x, const float* w, const float* b, float* y, const LinearGeom& g) {
   const bool serial = run_serially(g);
-  if (lanes_over_rows(g.N, g.O)) {  // y^T(o, n): A(o, i) = w[o, i], B(i, n) = x[n, i]
+  // Direct: lanes over o, W^T packed. Transposed: lanes over n, x^T packed, y^T copied out.
+  const double a = kTransposeCost;
+  if (chain_cost(g.O, g.N, g.I) + a * (g.N * g.I + g.N * g.O) < chain_cost(g.N, g.O, g.I) + a * g.O * g.I) {
+    // y^T(o, n): A(o, i) = w[o, i], B(i, n) = x[n, i]
     float* yt = buffer(1, g.O * g.N);
     for (i64 o = 0; o < g.O; ++o) std::fill(yt + o * g.N, yt + (o + 1) * g.N, b[o]);
-    run_chains({w, g.I, 1, g.O, g.I, 0, yt, g.N}, Panels::columns_of(x, g.I, g.I, g.N, serial), serial);
+    run_chains({w, g.I, 1, g.O, g.I, 0, yt, g.N, false}, Panels::columns_of(x, g.I, g.I, g.N, serial), serial);
     transpose(yt, g.N, g.O, g.N, y, g.O);
     return;
   }
   for (i64 n = 0; n < g.N; ++n) std::copy(b, b + g.O, y + n * g.O);
   // A(n, i) = x[n, i], B(i, o) = w[o, i].
-  run_chains({x, g.I, 1, g.N, g.I, 0, y, g.O}, Panels::columns_of(w, g.I, g.I, g.O, serial), serial);
+  run_chains({x, g.I, 1, g.N, g.I, 0, y, g.O, false}, Panels::columns_of(w, g.I, g.I, g.O, serial), serial);
 }
 
 void linear_bwd_data_det(const float* dy, const float* w, float* dx, const LinearGeom& g) {
   const bool serial = run_serially(g);
-  if (lanes_over_rows(g.N, g.I)) {  // dx^T(i, n): A(i, o) = w[o, i], B(o, n) = dy[n, o]
+  // Direct: lanes over i, W read as it is. Transposed: lanes over n, dy^T packed, dx^T copied out.
+  if (chain_cost(g.I, g.N, g.O) + kTransposeCost * (g.N * g.O + g.N * g.I) < chain_cost(g.N, g.I, g.O)) {
+    // dx^T(i, n): A(i, o) = w[o, i], B(o, n) = dy[n, o]
     float* dxt = buffer(1, g.I * g.N);
-    std::fill(dxt, dxt + g.I * g.N, 0.0f);
-    run_chains({w, 1, g.I, g.I, g.O, 0, dxt, g.N}, Panels::columns_of(dy, g.O, g.O, g.N, serial), serial);
+    run_chains({w, 1, g.I, g.I, g.O, 0, dxt, g.N, true}, Panels::columns_of(dy, g.O, g.O, g.N, serial), serial);
     transpose(dxt, g.N, g.I, g.N, dx, g.I);
     return;
   }
-  std::fill(dx, dx + g.N * g.I, 0.0f);
   // A(n, o) = dy[n, o], B(o, i) = w[o, i].
-  run_chains({dy, g.O, 1, g.N, g.O, 0, dx, g.I}, Panels::rows_of(w, g.I, g.O, g.I, serial), serial);
+  run_chains({dy, g.O, 1, g.N, g.O, 0, dx, g.I, true}, Panels::rows_of(w, g.I, g.O, g.I, serial), serial);
 }
 
 void linear_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const LinearGeom& g) {
   const bool serial = run_serially(g);
-  if (lanes_over_rows(g.O, g.I)) {  // dw^T(i, o): A(i, n) = x[n, i], B(n, o) = dy[n, o]
+  // Direct: lanes over i. Transposed: lanes over o, dw^T copied out.
+  if (chain_cost(g.I, g.O, g.N) + kTransposeCost * g.O * g.I < chain_cost(g.O, g.I, g.N)) {
+    // dw^T(i, o): A(i, n) = x[n, i], B(n, o) = dy[n, o]
     float* dwt = buffer(1, g.I * g.O);
-    std::fill(dwt, dwt + g.I * g.O, 0.0f);
-    run_chains({x, 1, g.I, g.I, g.N, k::kBatchChunk, dwt, g.O}, Panels::rows_of(dy, g.O, g.N, g.O, serial), serial);
+    run_chains({x, 1, g.I, g.I, g.N, k::kBatchChunk, dwt, g.O, true}, Panels::rows_of(dy, g.O, g.N, g.O, serial), serial);
     transpose(dwt, g.O, g.I, g.O, dw, g.I);
   } else {
-    std::fill(dw, dw + g.O * g.I, 0.0f);
     // A(o, n) = dy[n, o], B(n, i) = x[n, i].
-    run_chains({dy, 1, g.O, g.O, g.N, k::kBatchChunk, dw, g.I}, Panels::rows_of(x, g.I, g.N, g.I, serial), serial);
+    run_chains({dy, 1, g.O, g.O, g.N, k::kBatchChunk, dw, g.I, true}, Panels::rows_of(x, g.I, g.N, g.I, serial), serial);
   }
   if (db) {
     std::vector<float> part(static_cast<size_t>(g.O));

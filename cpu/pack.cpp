@@ -14,15 +14,15 @@ namespace {
 using v8f = float __attribute__((vector_size(32)));
 using v8i = int __attribute__((vector_size(32)));
 
-v8f load8(const float* p) {
+[[gnu::always_inline]] inline v8f load8(const float* p) {
   v8f v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
+[[gnu::always_inline]] inline void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
 
 // r[i][j] -> r[j][i].
-void transpose8x8(v8f r[8]) {
+[[gnu::always_inline]] inline void transpose8x8(v8f r[8]) {
   v8f t[8], u[8];
   for (int k = 0; k < 8; k += 2) {
     t[k] = __builtin_shuffle(r[k], r[k + 1], v8i{0, 8, 1, 9, 4, 12, 5, 13});

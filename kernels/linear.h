@@ -131,13 +131,15 @@ struct IndexedB {  // row kk at p + off[kk]: a convolution's taps, which have no
 };
 
 // Order, per output (m, j): c = C(m,j); for kk in [0, kd): c = fma_rn(A(m,kk), B(kk,j), c).
-template <int MR, int NR, class T, class AOp, class BOp>
+// ZeroStart: the start value is +0 and C is not read (a chain that starts from zero, with no
+// pass to clear C first).
+template <int MR, int NR, class T, class AOp, class BOp, bool ZeroStart = false>
 LS_HD_TILE void chain_tile_op(const AOp& A, const BOp& B, i64 kd, T* C, i64 ldc) {
   T acc[MR][NR];
 #pragma GCC unroll 16
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 64
-    for (int j = 0; j < NR; ++j) acc[m][j] = C[m * ldc + j];
+    for (int j = 0; j < NR; ++j) acc[m][j] = ZeroStart ? T(0) : C[m * ldc + j];
   for (i64 kk = 0; kk < kd; ++kk) {
     const T* b = B(kk);
 #pragma GCC unroll 16
@@ -161,13 +163,13 @@ LS_HD void chain_tile(const T* A, i64 a_m, i64 a_k, const T* B, i64 ldb, i64 kd,
 // The batch-chunked chain (linear_bwd_weight_elem's order) for an MR x NR tile:
 // Order, per output: total = C(m,j); for each chunk [k0, k0+chunk) of [0, kd) in order:
 //   part = 0; for kk in the chunk: part = fma_rn(A(m,kk), B(kk,j), part); total = total + part.
-template <int MR, int NR, class T, class AOp, class BOp>
+template <int MR, int NR, class T, class AOp, class BOp, bool ZeroStart = false>
 LS_HD_TILE void chunked_chain_tile_op(const AOp& A, const BOp& B, i64 kd, i64 chunk, T* C, i64 ldc) {
   T total[MR][NR], part[MR][NR];
 #pragma GCC unroll 16
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 64
-    for (int j = 0; j < NR; ++j) total[m][j] = C[m * ldc + j];
+    for (int j = 0; j < NR; ++j) total[m][j] = ZeroStart ? T(0) : C[m * ldc + j];
   for (i64 k0 = 0; k0 < kd; k0 += chunk) {
     const i64 k1 = k0 + chunk < kd ? k0 + chunk : kd;
 #pragma GCC unroll 16

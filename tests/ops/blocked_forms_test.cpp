@@ -187,11 +187,11 @@ struct LinIn {
 
 // {203, 530, 77}: chains paused and resumed at kk = 256 and 512 in every pass (the batch-chunked
 // weight gradient included), row blocks cut at 96, panels read in place and a ragged packed one.
-// {32, 50, 10} and {70, 16, 40}: the transposed forms (lanes over the batch for the forward and
-// backward-data passes, over outputs for the weight gradient).
-const std::vector<LinearGeom> kLinearShapes = {{32, 320, 50}, {37, 50, 10}, {1, 7, 3},      {13, 300, 45},
+// {32, 50, 10}, {32, 40, 300} and {70, 16, 40}: the transposed forms (lanes over the batch for
+// the forward and backward-data passes, over outputs for the weight gradient).
+const std::vector<LinearGeom> kLinearShapes = {{32, 320, 50}, {37, 50, 10},   {1, 7, 3},     {13, 300, 45},
                                                {9, 600, 33},  {203, 530, 77}, {600, 64, 530}, {32, 50, 10},
-                                               {70, 16, 40}};
+                                               {32, 40, 300}, {70, 16, 40}};
 
 TEST(LinearBlocked, CpuDetBitwiseEqualsElementFormAtEveryThreadCount) {
   for (const LinearGeom& g : kLinearShapes) {
