@@ -42,12 +42,12 @@ float* buffer(int slot, i64 n) {
 // B(kk, j), kk in [0, kd), j in [0, cols), as kNR-wide panels.
 class Panels {
  public:
-  // B(kk, j) = src[kk*ld + j]. Short panels (kd <= kInPlaceRows) are read in place, but for a
-  // ragged last one: a long panel read in place at a large stride maps its rows onto few L1
-  // sets and evicts itself (1024 x 1024 ran at 0.6x with it), packed it is contiguous.
+  // B(kk, j) = src[kk*ld + j]: whole panels are read in place unless their rows would crowd
+  // a few L1 sets (see spreads_over_l1); a ragged last panel is packed.
   static Panels rows_of(const float* src, i64 ld, i64 kd, i64 cols, bool serial) {
     Panels p(kd, cols);
-    p.src_ = src, p.ld_ = ld, p.in_place_ = kd <= kInPlaceRows ? cols / kNR : 0;
+    p.src_ = src, p.ld_ = ld;
+    p.in_place_ = kd <= kInPlaceSlice || spreads_over_l1(ld) ? cols / kNR : 0;
     p.pack(serial, [&](i64 t, float* panel) { pack_panel(src, ld, kd, t * kNR, cols, panel); });
     return p;
   }
@@ -58,6 +58,9 @@ class Panels {
     return p;
   }
   i64 count() const { return count_; }
+  // Rows of a panel per cache block: a slice read in place is kept to kInPlaceSlice rows, so
+  // that it stays in L1 between the row tiles that share it.
+  i64 slice_rows() const { return in_place_ > 0 ? kInPlaceSlice : kKc; }
   i64 cols() const { return cols_; }
   i64 width(i64 t) const { return std::min<i64>(kNR, cols_ - t * kNR); }
   // Panel t from row kk: its start and row stride.
@@ -67,7 +70,19 @@ class Panels {
   }
 
  private:
-  static constexpr i64 kInPlaceRows = 64;
+  static constexpr i64 kInPlaceSlice = 64;
+  static_assert(kInPlaceSlice % k::kBatchChunk == 0, "a pause inside a batch chunk would split its partial");
+  // Whether kInPlaceSlice rows of a panel, ld floats apart, fall into L1 sets (64 sets of 64-byte
+  // lines, 12 ways on this class of core) no more than 8 lines a set, leaving ways for A and C.
+  // A stride of 1024 floats maps every row onto the same two sets: read in place, 1024 x 1024
+  // ran at 0.6x; fc1's 320 spreads them over 32 sets.
+  static bool spreads_over_l1(i64 ld) {
+    int lines_in_set[64] = {};
+    for (i64 r = 0; r < kInPlaceSlice; ++r)
+      for (i64 line = 0; line < kNR * i64(sizeof(float)) / 64; ++line)
+        if (++lines_in_set[(r * ld * i64(sizeof(float)) / 64 + line) % 64] > 8) return false;
+    return true;
+  }
   Panels(i64 kd, i64 cols) : kd_(kd), cols_(cols), count_(panels_for(cols)) {}
   template <class PackOne>
   void pack(bool serial, const PackOne& pack_one) {
@@ -110,8 +125,9 @@ void run_chains(const Chains& c, const Panels& B, bool serial) {
   const i64 blocks = (c.M + kMR - 1) / kMR;
   parallel_for(blocks, serial ? blocks : 1, [&](i64 lo, i64 hi) {
     const i64 m_lo = lo * kMR, m_hi = std::min(c.M, hi * kMR);
-    for (i64 k0 = 0; k0 < c.kd; k0 += kKc) {
-      const i64 kc = std::min(kKc, c.kd - k0);
+    const i64 slice = B.slice_rows();
+    for (i64 k0 = 0; k0 < c.kd; k0 += slice) {
+      const i64 kc = std::min(slice, c.kd - k0);
       for (i64 m0 = m_lo; m0 < m_hi; m0 += kMc) {
         const i64 mc = std::min(kMc, m_hi - m0);
         for (i64 t = 0; t < B.count(); ++t) {
