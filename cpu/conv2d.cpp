@@ -127,6 +127,23 @@ void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt
     }
 }
 
+// Image rows [h0, h0+MR) of channel c: with few channels (conv1's C = 1) a tile of channels
+// would be one dependent chain per register, four cycles per multiply-add; rows of the image
+// are as independent, and share every factor A(kk) = wt[kk*C + c].
+template <int MR>
+void bwd_data_s1_rows_block(const float* dyp, i64 Wp, const i64* off, const float* wt, const Conv2dGeom& g, i64 c,
+                            i64 h0, float* dxn) {
+  const i64 krs = g.K * g.R * g.S;
+  for (i64 w0 = 0; w0 < g.W; w0 += kConvNR) {
+    float tile[MR * kConvNR];
+    chain_tile_call<MR, kConvNR, false, true>(k::SharedA<float>{wt + c, g.C},
+                                              k::OffsetRowsB<float>{dyp + h0 * Wp + w0, off, Wp}, krs, tile, kConvNR);
+    const i64 nw = std::min<i64>(kConvNR, g.W - w0);
+    for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvNR, nw, dxn + (c * g.H + h0 + m) * g.W + w0);
+  }
+}
+constexpr i64 kFewChannels = 4;
+
 // Stride 1 (every layer of the reference CNN): direct tiles over a zero-framed copy of each
 // sample's dy, so no im2col panel is packed and no padded tap is multiplied.
 void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
@@ -150,10 +167,22 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
         for (i64 p = 0; p < g.P; ++p)
           std::copy_n(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
       float* dxn = dx + k::conv_x_index(g, n, 0, 0, 0);
-      for (i64 c0 = 0; c0 < g.C; c0 += mr) {
-        dispatch_rows<kConvMR>(std::min<i64>(mr, g.C - c0), [&](auto MR) {
-          bwd_data_s1_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn);
-        });
+      if (g.C < kFewChannels) {
+        const i64 htiles = (g.H + kConvMR - 1) / kConvMR;
+        for (i64 c = 0; c < g.C; ++c)
+          for (i64 t = 0, h0 = 0; t < htiles; ++t) {
+            const i64 rows = g.H / htiles + (t < g.H % htiles ? 1 : 0);
+            dispatch_rows<kConvMR>(rows, [&](auto MR) {
+              bwd_data_s1_rows_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c, h0, dxn);
+            });
+            h0 += rows;
+          }
+      } else {
+        for (i64 c0 = 0; c0 < g.C; c0 += mr) {
+          dispatch_rows<kConvMR>(std::min<i64>(mr, g.C - c0), [&](auto MR) {
+            bwd_data_s1_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn);
+          });
+        }
       }
       if (!fix_zeros) continue;
       for (i64 c = 0; c < g.C; ++c)
@@ -166,8 +195,6 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
   });
 }
 
-// Rows [m0, m0+MR) of dw viewed as (c,r,s) x k, columns [k0, k0+kConvNR); see
-// kernels::conv2d_bwd_weight_s1_offsets for the operands.
 // Rows [m0, m0+MR) of dw viewed as (c,r,s) x k, columns [k0, k0+kConvNR); see
 // kernels::conv2d_bwd_weight_s1_offsets for the operands.
 // Why noinline: inlined into the transposing store below, GCC 12 gives up vectorising the

@@ -118,19 +118,38 @@ struct GatheredA {  // A(m, kk) = p[base[m] + off[kk]]: an image read at a filte
   LS_HD T operator()(int m, i64 kk) const { return p[base[m] + off[kk]]; }
 };
 template <class T>
+struct SharedA {  // A(m, kk) = p[kk*a_k] for every m: one factor for all rows of the tile
+  const T* p;
+  i64 a_k;
+  LS_HD T operator()(int, i64 kk) const { return p[kk * a_k]; }
+};
+// B(kk, j) for tile row m is row(B(kk), m)[j]: the same row for every m, except in
+// OffsetRowsB, where each tile row reads its own (an image row further down, say).
+template <class T>
 struct StridedB {  // row kk at p + kk*ldb
   const T* p;
   i64 ldb;
   LS_HD const T* operator()(i64 kk) const { return p + kk * ldb; }
+  LS_HD const T* row(const T* b, int) const { return b; }
 };
 template <class T>
 struct IndexedB {  // row kk at p + off[kk]: a convolution's taps, which have no fixed stride
   const T* p;
   const i64* off;
   LS_HD const T* operator()(i64 kk) const { return p + off[kk]; }
+  LS_HD const T* row(const T* b, int) const { return b; }
+};
+template <class T>
+struct OffsetRowsB {  // row kk of tile row m at p + off[kk] + m*b_m
+  const T* p;
+  const i64* off;
+  i64 b_m;
+  LS_HD const T* operator()(i64 kk) const { return p + off[kk]; }
+  LS_HD const T* row(const T* b, int m) const { return b + m * b_m; }
 };
 
-// Order, per output (m, j): c = C(m,j); for kk in [0, kd): c = fma_rn(A(m,kk), B(kk,j), c).
+// Order, per output (m, j): c = C(m,j); for kk in [0, kd): c = fma_rn(A(m,kk), B(kk,j), c),
+// B(kk, j) of row m being B.row(B(kk), m)[j].
 // ZeroStart: the start value is +0 and C is not read (a chain that starts from zero, with no
 // pass to clear C first).
 template <int MR, int NR, class T, class AOp, class BOp, bool ZeroStart = false>
@@ -145,8 +164,9 @@ LS_HD_TILE void chain_tile_op(const AOp& A, const BOp& B, i64 kd, T* C, i64 ldc)
 #pragma GCC unroll 16
     for (int m = 0; m < MR; ++m) {
       const T a = A(m, kk);
+      const T* bm = B.row(b, m);
 #pragma GCC unroll 64
-      for (int j = 0; j < NR; ++j) acc[m][j] = fma_rn(a, b[j], acc[m][j]);
+      for (int j = 0; j < NR; ++j) acc[m][j] = fma_rn(a, bm[j], acc[m][j]);
     }
   }
 #pragma GCC unroll 16
@@ -181,8 +201,9 @@ LS_HD_TILE void chunked_chain_tile_op(const AOp& A, const BOp& B, i64 kd, i64 ch
 #pragma GCC unroll 16
       for (int m = 0; m < MR; ++m) {
         const T a = A(m, kk);
+        const T* bm = B.row(b, m);
 #pragma GCC unroll 64
-        for (int j = 0; j < NR; ++j) part[m][j] = fma_rn(a, b[j], part[m][j]);
+        for (int j = 0; j < NR; ++j) part[m][j] = fma_rn(a, bm[j], part[m][j]);
       }
     }
 #pragma GCC unroll 16
