@@ -89,10 +89,8 @@ void dispatch_rows(i64 mr, F&& f) {
   }
 }
 
-template <int MR, bool ZeroStart>
-inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb, i64 kd, i64 chunk, float* C,
-                      i64 ldc) {
-  const kernels::StridedA<float> a{A, a_m, a_k};
+template <int MR, bool ZeroStart, class AOp>
+inline void tile_call(const AOp& a, const float* B, i64 ldb, i64 kd, i64 chunk, float* C, i64 ldc) {
   const kernels::StridedB<float> b{B, ldb};
   if (chunk > 0)
     chain_tile_call<MR, kNR, true, ZeroStart>(a, b, kd, C, ldc, chunk);
@@ -100,19 +98,26 @@ inline void tile_call(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb,
     chain_tile_call<MR, kNR, false, ZeroStart>(a, b, kd, C, ldc);
 }
 
+// Near-equal row tiles (32 rows run as 6+6+5+5+5+5 rather than 6+6+6+6+6+2): a short tile has
+// too few independent chains to hide the FMA latency.
+inline i64 row_tile_count(i64 M) { return (M + kMR - 1) / kMR; }
+inline int row_tile_height(i64 M, i64 tiles, i64 tile) {
+  return static_cast<int>(M / tiles + (tile < M % tiles ? 1 : 0));
+}
+
 // Rows [0, M) against one kNR-wide panel B(kk, j) = B[kk*ldb + j] (all kNR columns readable):
 // C(m, j) for j < nr holds each chain's start value (unless zero_start: +0, C not read) and
-// receives its result. chunk > 0 selects the batch-chunked chain. Edge tiles (nr < kNR) run on
-// a scratch tile, so the kernel always sees a full tile.
+// receives its result. A(m, kk) = A[m*a_m + kk*a_k], or with a_packed, A as pack_row_tiles left
+// it. chunk > 0 selects the batch-chunked chain. Edge tiles (nr < kNR) run on a scratch tile,
+// so the kernel always sees a full tile.
 inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb, i64 kd, i64 chunk, float* C,
-                      i64 ldc, i64 M, i64 nr, bool zero_start = false) {
+                      i64 ldc, i64 M, i64 nr, bool zero_start = false, bool a_packed = false) {
   float scratch[kMR * kNR];
-  // Near-equal row tiles (32 runs as 6+6+5+5+5+5 rather than 6+6+6+6+6+2): a short tile has
-  // too few independent chains to hide the FMA latency.
-  const i64 tiles = (M + kMR - 1) / kMR;
+  const i64 tiles = row_tile_count(M);
   for (i64 tile = 0, m0 = 0; tile < tiles; ++tile) {
-    const int mr = static_cast<int>(M / tiles + (tile < M % tiles ? 1 : 0));
-    const float* a = A + m0 * a_m;
+    const int mr = row_tile_height(M, tiles, tile);
+    const float* a = a_packed ? A + m0 * kd : A + m0 * a_m;
+    const i64 am = a_packed ? 1 : a_m, ak = a_packed ? mr : a_k;
     float* c = C + m0 * ldc;
     float* t = c;
     i64 ldt = ldc;
@@ -123,10 +128,16 @@ inline void tile_rows(const float* A, i64 a_m, i64 a_k, const float* B, i64 ldb,
       t = scratch, ldt = kNR;
     }
     dispatch_rows<kMR>(mr, [&](auto MR) {
-      if (zero_start)
-        tile_call<MR(), true>(a, a_m, a_k, B, ldb, kd, chunk, t, ldt);
+      auto run = [&](const auto& a_op) {
+        if (zero_start)
+          tile_call<MR(), true>(a_op, B, ldb, kd, chunk, t, ldt);
+        else
+          tile_call<MR(), false>(a_op, B, ldb, kd, chunk, t, ldt);
+      };
+      if (am == 1)
+        run(kernels::UnitRowsA<float>{a, ak});
       else
-        tile_call<MR(), false>(a, a_m, a_k, B, ldb, kd, chunk, t, ldt);
+        run(kernels::StridedA<float>{a, am, ak});
     });
     if (nr < kNR)
       for (int m = 0; m < mr; ++m)

@@ -30,10 +30,11 @@ bool run_serially(const LinearGeom& g) { return g.N * g.I * g.O < kSerialMacs; }
 
 i64 panels_for(i64 cols) { return (cols + kNR - 1) / kNR; }
 
-// Per-thread buffers reused across calls (slot 0: packed panels, slot 1: a transposed output):
-// allocating them on every call cost as much as fc2's whole pass. Linear passes never nest.
+// Per-thread buffers reused across calls (slot 0: packed panels, 1: a transposed output, 2: a
+// packed block of A, on the pool's threads): allocating them on every call cost as much as
+// fc2's whole pass. Linear passes never nest.
 float* buffer(int slot, i64 n) {
-  thread_local std::vector<float> buffers[2];
+  thread_local std::vector<float> buffers[3];
   std::vector<float>& b = buffers[slot];
   if (b.size() < static_cast<size_t>(n)) b.resize(static_cast<size_t>(n));
   return b.data();
@@ -123,17 +124,26 @@ void run_chains(const Chains& c, const Panels& B, bool serial) {
     return;
   }
   const i64 blocks = (c.M + kMR - 1) / kMR;
+  // Rows of A far apart are packed side by side once per block when enough panels reuse them
+  // (the copy costs about a sixteenth of 32 panels' work).
+  const bool pack_a = c.a_m != 1 && B.count() >= 4;
   parallel_for(blocks, serial ? blocks : 1, [&](i64 lo, i64 hi) {
     const i64 m_lo = lo * kMR, m_hi = std::min(c.M, hi * kMR);
     const i64 slice = B.slice_rows();
+    float* a_block = pack_a ? buffer(2, std::min(kMc, m_hi - m_lo) * slice + 8) : nullptr;
     for (i64 k0 = 0; k0 < c.kd; k0 += slice) {
       const i64 kc = std::min(slice, c.kd - k0);
       for (i64 m0 = m_lo; m0 < m_hi; m0 += kMc) {
         const i64 mc = std::min(kMc, m_hi - m0);
+        const float* a = c.A + m0 * c.a_m + k0 * c.a_k;
+        if (pack_a) {
+          pack_row_tiles(a, c.a_m, c.a_k, mc, kc, a_block);
+          a = a_block;
+        }
         for (i64 t = 0; t < B.count(); ++t) {
           const auto [b, ldb] = B.at(t, k0);
-          tile_rows(c.A + m0 * c.a_m + k0 * c.a_k, c.a_m, c.a_k, b, ldb, kc, c.chunk, c.C + m0 * c.ldc + t * kNR, c.ldc,
-                    mc, B.width(t), c.zero_start && k0 == 0);
+          tile_rows(a, c.a_m, c.a_k, b, ldb, kc, c.chunk, c.C + m0 * c.ldc + t * kNR, c.ldc, mc, B.width(t),
+                    c.zero_start && k0 == 0, pack_a);
         }
       }
     }

@@ -67,6 +67,27 @@ void pack_panel_transposed(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, 
   }
 }
 
+void pack_row_tiles(const float* A, i64 a_m, i64 a_k, i64 M, i64 kd, float* dst) {
+  static_assert(kMR <= 8, "a row tile must fit the 8 x 8 transpose");
+  const i64 tiles = row_tile_count(M);
+  for (i64 tile = 0, m0 = 0; tile < tiles; ++tile) {
+    const int mr = row_tile_height(M, tiles, tile);
+    const float* a = A + m0 * a_m;
+    float* d = dst + m0 * kd;
+    i64 kk = 0;
+    if (a_k == 1)  // rows contiguous: 8 x 8 transposes, each kk's mr values stored as 8 that the next store overlaps
+      for (; kk + 8 <= kd; kk += 8) {
+        v8f r[8];
+        for (int m = 0; m < 8; ++m) r[m] = m < mr ? load8(a + m * a_m + kk) : v8f{};
+        transpose8x8(r);
+        for (int j = 0; j < 8; ++j) store8(d + (kk + j) * mr, r[j]);
+      }
+    for (; kk < kd; ++kk)
+      for (int m = 0; m < mr; ++m) d[kk * mr + m] = a[m * a_m + kk * a_k];
+    m0 += mr;
+  }
+}
+
 void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst) {
   const i64 rows8 = rows - rows % 8, cols8 = cols - cols % 8;
   for (i64 r0 = 0; r0 < rows8; r0 += 8) {

@@ -15,6 +15,13 @@ void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* pane
 // the transposing form (W^T from a row-major W), in 8 x 8 register blocks.
 void pack_panel_transposed(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel);
 
+// A(m, kk) = A[m*a_m + kk*a_k], m in [0, M), kk in [0, kd), copied row tile by row tile (as
+// tile_rows in cpu/chain_tiles.h splits M) with each tile's rows side by side: tile rows
+// [m0, m0+mr) at dst + m0*kd, A(m0+m, kk) at [kk*mr + m]. The tiles then broadcast from one
+// stream at fixed offsets instead of mr strided ones (GCC ran out of registers for the strides
+// and spilled). dst needs M*kd + 8 floats: the vector form overwrites up to 8 past its end.
+void pack_row_tiles(const float* A, i64 a_m, i64 a_k, i64 M, i64 kd, float* dst);
+
 // dst[c*ld_dst + r] = src[r*ld_src + c] for r in [0, rows), c in [0, cols).
 void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst);
 

@@ -118,6 +118,12 @@ struct GatheredA {  // A(m, kk) = p[base[m] + off[kk]]: an image read at a filte
   LS_HD T operator()(int m, i64 kk) const { return p[base[m] + off[kk]]; }
 };
 template <class T>
+struct UnitRowsA {  // A(m, kk) = p[m + kk*a_k]: rows side by side, so the broadcasts of one kk
+  const T* p;       // share a base and differ by constant offsets
+  i64 a_k;
+  LS_HD T operator()(int m, i64 kk) const { return p[m + kk * a_k]; }
+};
+template <class T>
 struct SharedA {  // A(m, kk) = p[kk*a_k] for every m: one factor for all rows of the tile
   const T* p;
   i64 a_k;
