@@ -54,17 +54,21 @@ void pack_panel(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* pane
 void pack_panel_transposed(const float* src, i64 ld, i64 kd, i64 j0, i64 ncols, float* panel) {
   const i64 nr = std::min<i64>(kNR, ncols - j0);
   const i64 kd8 = kd - kd % 8;
-  for (i64 jb = 0; jb < kNR; jb += 8) {
-    const i64 rows = std::clamp<i64>(nr - jb, 0, 8);  // source rows j0+jb.. that exist
-    for (i64 k0 = 0; k0 < kd8; k0 += 8) {
+  // kk blocks outermost, so each block's kNR-wide panel rows are written whole and in order.
+  for (i64 k0 = 0; k0 < kd8; k0 += 8)
+    for (i64 jb = 0; jb < kNR; jb += 8) {
+      const i64 rows = std::clamp<i64>(nr - jb, 0, 8);  // source rows j0+jb.. that exist
+      const float* s = src + (j0 + jb) * ld + k0;
       v8f r[8];
-      for (int j = 0; j < 8; ++j) r[j] = j < rows ? load8(src + (j0 + jb + j) * ld + k0) : v8f{};
+      if (rows == 8)
+        for (int j = 0; j < 8; ++j) r[j] = load8(s + j * ld);
+      else
+        for (int j = 0; j < 8; ++j) r[j] = j < rows ? load8(s + j * ld) : v8f{};
       transpose8x8(r);
       for (int kk = 0; kk < 8; ++kk) store8(panel + (k0 + kk) * kNR + jb, r[kk]);
     }
-    for (i64 kk = kd8; kk < kd; ++kk)
-      for (i64 j = 0; j < 8; ++j) panel[kk * kNR + jb + j] = j < rows ? src[(j0 + jb + j) * ld + kk] : 0.0f;
-  }
+  for (i64 kk = kd8; kk < kd; ++kk)
+    for (i64 j = 0; j < kNR; ++j) panel[kk * kNR + j] = j < nr ? src[(j0 + j) * ld + kk] : 0.0f;
 }
 
 void pack_row_tiles(const float* A, i64 a_m, i64 a_k, i64 M, i64 kd, float* dst) {
