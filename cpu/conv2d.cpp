@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpu/chain_tiles.h"
+#include "cpu/pack.h"
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
 #include "kernels/conv2d.h"
@@ -236,11 +237,12 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q, npq = g.N * pq;
   const i64 ld = (g.K + kConvNR - 1) / kConvNR * kConvNR;
   std::vector<float> dyT(static_cast<size_t>(npq * ld), 0.0f);  // dyT[(n,p,q)*ld + k] = dy[n,k,p,q]
-  for (i64 n = 0; n < g.N; ++n)
-    for (i64 kk = 0; kk < g.K; ++kk) {
-      const float* src = dy + k::conv_y_index(g, n, kk, 0, 0);
-      for (i64 i = 0; i < pq; ++i) dyT[static_cast<size_t>((n * pq + i) * ld + kk)] = src[i];
-    }
+  // In parallel and by 8 x 8 blocks: done serially, element by element, this copy kept the
+  // second thread idle for most of conv1's pass.
+  parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
+    for (i64 n = lo; n < hi; ++n)
+      transpose(dy + k::conv_y_index(g, n, 0, 0, 0), pq, g.K, pq, dyT.data() + n * pq * ld, ld);
+  });
   std::vector<i64> base(static_cast<size_t>(crs)), off(static_cast<size_t>(npq));
   k::conv2d_bwd_weight_s1_offsets(g, base.data(), off.data());
   const i64 blocks = (crs + kConvWeightMR - 1) / kConvWeightMR, mr = (crs + blocks - 1) / blocks;

@@ -2,7 +2,7 @@
 // kernels/linear.h), so each output's chain is the canonical one of kernels/linear.h and only
 // independent outputs share vector lanes. Threads take whole row blocks; chains longer than
 // kKc are split into consecutive kk ranges with the partial stored in C between them (a store
-// rounds nothing). See docs/ordering.md#linear-forward.
+// rounds nothing). See docs/ordering.md#linear-on-the-cpu.
 #include <vector>
 
 #include "cpu/chain_tiles.h"
@@ -16,7 +16,7 @@ namespace k = lockstep::kernels;
 namespace {
 
 // Cache blocking, as in Goto's GEMM: a kKc x kNR slice of a panel stays in L1 while the rows of
-// an kMc x kKc block of A, held in L2, stream past it. Only which chains run together and where
+// a kMc x kKc block of A, held in L2, stream past it. Only which chains run together and where
 // a chain pauses change; never the order within one.
 constexpr i64 kKc = 256;
 constexpr i64 kMc = 96;
