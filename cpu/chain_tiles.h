@@ -98,9 +98,9 @@ inline void tile_call(const AOp& a, const float* B, i64 ldb, i64 kd, i64 chunk, 
     chain_tile_call<MR, kNR, false, ZeroStart>(a, b, kd, C, ldc);
 }
 
-// Near-equal row tiles (32 rows run as 6+6+5+5+5+5 rather than 6+6+6+6+6+2): a short tile has
-// too few independent chains to hide the FMA latency.
-inline i64 row_tile_count(i64 M) { return (M + kMR - 1) / kMR; }
+// Near-equal row tiles of at most max_rows (32 rows run as 6+6+5+5+5+5 rather than
+// 6+6+6+6+6+2): a short tile has too few independent chains to hide the FMA latency.
+inline i64 row_tile_count(i64 M, i64 max_rows = kMR) { return (M + max_rows - 1) / max_rows; }
 inline int row_tile_height(i64 M, i64 tiles, i64 tile) {
   return static_cast<int>(M / tiles + (tile < M % tiles ? 1 : 0));
 }

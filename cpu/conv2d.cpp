@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cpu/chain_tiles.h"
-#include "cpu/pack.h"
 #include "cpu/kernels.h"
+#include "cpu/pack.h"
 #include "cpu/parallel.h"
 #include "kernels/conv2d.h"
 
@@ -169,10 +169,10 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
           std::copy_n(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
       float* dxn = dx + k::conv_x_index(g, n, 0, 0, 0);
       if (g.C < kFewChannels) {
-        const i64 htiles = (g.H + kConvMR - 1) / kConvMR;
+        const i64 htiles = row_tile_count(g.H, kConvMR);
         for (i64 c = 0; c < g.C; ++c)
           for (i64 t = 0, h0 = 0; t < htiles; ++t) {
-            const i64 rows = g.H / htiles + (t < g.H % htiles ? 1 : 0);
+            const i64 rows = row_tile_height(g.H, htiles, t);
             dispatch_rows<kConvMR>(rows, [&](auto MR) {
               bwd_data_s1_rows_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c, h0, dxn);
             });

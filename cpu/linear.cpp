@@ -101,9 +101,9 @@ class Panels {
 // Lanes run across C's columns kNR at a time, so a ragged last panel wastes lanes (fc2's 10
 // outputs fill 10 of 32). Computing C^T instead, the same chains with A and B swapping roles,
 // fills them better but costs transposing copies; the cheaper form is chosen by this model, in
-// lane multiply-adds. kTransposeCost per element moved by a transposing copy, measured: fc2's
-// backward-data pass (chains of 10) ran 1.4x slower transposed, fc1's forward (chains of 320)
-// 1.5x faster.
+// lane multiply-adds, kTransposeCost per element moved by a transposing copy. Measured: fc2's
+// backward-data pass at batch 256 (chains of 10) ran 1.4x slower transposed, fc1's forward at
+// batch 256 (chains of 320) about 5% faster.
 constexpr double kTransposeCost = 10;
 double chain_cost(i64 M, i64 cols, i64 kd) { return double(panels_for(cols) * kNR) * double(M) * double(kd); }
 

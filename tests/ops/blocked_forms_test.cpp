@@ -185,13 +185,16 @@ struct LinIn {
   std::vector<float> x, w, b, dy;
 };
 
-// {203, 530, 77}: chains paused and resumed at kk = 256 and 512 in every pass (the batch-chunked
-// weight gradient included), row blocks cut at 96, panels read in place and a ragged packed one.
+// Cache blocking in cpu/linear.cpp: {203, 530, 77} and {600, 64, 530} pause chains between
+// slices (every 256 kk of packed panels, every 64 of panels read in place, the batch-chunked
+// weight gradient included), cut row blocks at 96, pack rows of A side by side and read
+// panels in place beside a ragged packed one; {300, 256, 96} has rows 1 KiB apart, which are
+// packed rather than read in place, and a weight gradient paused at kk = 256.
 // {32, 50, 10}, {32, 40, 300} and {70, 16, 40}: the transposed forms (lanes over the batch for
 // the forward and backward-data passes, over outputs for the weight gradient).
-const std::vector<LinearGeom> kLinearShapes = {{32, 320, 50}, {37, 50, 10},   {1, 7, 3},     {13, 300, 45},
-                                               {9, 600, 33},  {203, 530, 77}, {600, 64, 530}, {32, 50, 10},
-                                               {32, 40, 300}, {70, 16, 40}};
+const std::vector<LinearGeom> kLinearShapes = {{32, 320, 50},  {37, 50, 10},   {1, 7, 3},     {13, 300, 45},
+                                               {9, 600, 33},   {203, 530, 77}, {600, 64, 530}, {300, 256, 96},
+                                               {32, 50, 10},   {32, 40, 300},  {70, 16, 40}};
 
 TEST(LinearBlocked, CpuDetBitwiseEqualsElementFormAtEveryThreadCount) {
   for (const LinearGeom& g : kLinearShapes) {
