@@ -36,6 +36,13 @@ inline constexpr int kConvWeightMR = 12;
 #else
 inline constexpr int kConvWeightMR = 6;
 #endif
+// ... and with kNR-wide rows, for many output channels: 24 partials of 16 lanes. None without
+// AVX-512, whose 16 registers hold too few such rows to beat the narrow tiles.
+#if defined(__AVX512F__)
+inline constexpr int kConvWideWeightMR = 12;
+#else
+inline constexpr int kConvWideWeightMR = 0;
+#endif
 
 // The CPU's one entry to the chain tiles: kernels::chain_tile_op, or (Chunked)
 // kernels::chunked_chain_tile_op with chains cut every `chunk` kk, behind a call.

@@ -36,6 +36,7 @@ const std::vector<Conv2dGeom> kConvShapes = {
     conv_geom(1, 4, 11, 11, 3, 4, 4, 3, 0),    // stride 3: gaps in the data gradient
     conv_geom(3, 25, 9, 35, 6, 3, 3, 1, 1),    // stride 1, pad 1: uneven channel blocks, row tails
     conv_geom(10, 3, 7, 8, 37, 2, 3, 1, 0),    // stride 1, pad 0: three output-channel tiles, 2 chunks
+    conv_geom(9, 4, 6, 7, 40, 3, 3, 1, 1),     // stride 1, pad 1, K >= 32: wide weight tiles in a zero frame
 };
 
 struct ConvIn {
