@@ -30,14 +30,8 @@ inline constexpr int kConvNR = 16;
 inline constexpr int kConvNR = 8;
 #endif
 inline constexpr int kConvMR = 12;
-// Backward-weight tiles keep a total and a chunk partial per output: half as many rows.
-#if defined(__AVX512F__)
-inline constexpr int kConvWeightMR = 12;
-#else
-inline constexpr int kConvWeightMR = 6;
-#endif
-// ... and with kNR-wide rows, for many output channels: 24 partials of 16 lanes. None without
-// AVX-512, whose 16 registers hold too few such rows to beat the narrow tiles.
+// Backward-weight tiles kNR wide, for many output channels: 24 accumulators of 16 lanes. None
+// without AVX-512: 16 registers hold too few such rows to beat the kConvNR-wide tiles.
 #if defined(__AVX512F__)
 inline constexpr int kConvWideWeightMR = 12;
 #else

@@ -12,6 +12,7 @@
 #include "cpu/kernels.h"
 #include "cpu/pack.h"
 #include "cpu/parallel.h"
+#include "cpu/scratch.h"
 #include "kernels/conv2d.h"
 
 namespace lockstep::cpu {
@@ -196,27 +197,31 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
   });
 }
 
-// Rows [m0, m0+MR) of dw viewed as (c,r,s) x k, all output channels NR at a time, chunk by
-// chunk so that one chunk's dy and x stay in cache while every column tile uses them; see
+// A batch chunk's partial of every bias, dyT's rows [r0, r1) in order from +0:
+// part[k] = 0 + dy[n0,k,0,0] + ... (the chunk chain of conv2d_bwd_bias_elem), k along the
+// lanes. The accumulators are a local array so that they stay in a register: kept in memory,
+// each row waited on the previous row's store.
+void bwd_bias_s1_partial(const float* dyT, i64 ld, i64 r0, i64 r1, float* part) {
+  for (i64 k0 = 0; k0 < ld; k0 += 8) {  // ld is a multiple of 8 (kConvNR or kNR)
+    float acc[8] = {};
+    for (i64 r = r0; r < r1; ++r)
+      for (int j = 0; j < 8; ++j) acc[j] = acc[j] + dyT[r * ld + k0 + j];
+    std::copy_n(acc, 8, part + k0);
+  }
+}
+
+// Batch chunk j's partials of rows [m0, m0+MR) of dw viewed as (c,r,s) x k, all output
+// channels NR at a time: part[m*ld + k], each the chunk's chain from +0; see
 // kernels::conv2d_bwd_weight_s1_offsets for the operands.
 template <int MR, int NR>
-void bwd_weight_s1_rows(const float* x, const i64* base, const i64* off, const float* dyT, i64 ld, const Conv2dGeom& g,
-                        i64 m0, float* dw) {
-  const i64 ktiles = ld / NR, pq = g.P * g.Q, crs = g.C * g.R * g.S;
-  std::vector<float> tiles(static_cast<size_t>(ktiles * MR * NR), 0.0f);
-  for (i64 j = 0; j < k::num_chunks(g.N, k::kBatchChunk); ++j) {
-    const i64 kk0 = j * k::kBatchChunk * pq, len = k::chunk_end(j, g.N) * pq - kk0;
-    k::GatheredA<float, MR> a{x, off + kk0, {}};
-    std::copy_n(base + m0, MR, a.base);
-    // One chunk per call: tile (total, in and out) = tile + the chunk's chain.
-    for (i64 t = 0; t < ktiles; ++t)
-      chain_tile_call<MR, NR, true>(a, k::StridedB<float>{dyT + kk0 * ld + t * NR, ld}, len,
-                                    tiles.data() + t * MR * NR, NR, len);
-  }
-  for (i64 t = 0; t < ktiles; ++t)
-    for (int m = 0; m < MR; ++m)
-      for (i64 jj = 0; jj < NR && t * NR + jj < g.K; ++jj)
-        dw[(t * NR + jj) * crs + m0 + m] = tiles[static_cast<size_t>((t * MR + m) * NR + jj)];
+void bwd_weight_s1_partials(const float* x, const i64* base, const i64* off, const float* dyT, i64 ld,
+                            const Conv2dGeom& g, i64 m0, i64 j, float* part) {
+  const i64 pq = g.P * g.Q, kk0 = j * k::kBatchChunk * pq, len = k::chunk_end(j, g.N) * pq - kk0;
+  k::GatheredA<float, MR> a{x, off + kk0, {}};
+  std::copy_n(base + m0, MR, a.base);
+  for (i64 t = 0; t < ld / NR; ++t)
+    chain_tile_call<MR, NR, false, true>(a, k::StridedB<float>{dyT + kk0 * ld + t * NR, ld}, len,
+                                         part + m0 * ld + t * NR, ld);
 }
 
 // Stride 1 without padding (both layers of the reference CNN): x is read in place through
@@ -228,45 +233,63 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
   // fewer lanes.
   constexpr bool has_wide = kConvWideWeightMR > 0;
   const bool wide = has_wide && g.K >= kNR;
-  const i64 nr = wide ? kNR : kConvNR, max_rows = wide ? kConvWideWeightMR : kConvWeightMR;
+  const i64 nr = wide ? kNR : kConvNR, max_rows = wide ? kConvWideWeightMR : kConvMR;
   const i64 ld = (g.K + nr - 1) / nr * nr;
-  std::vector<float> dyT(static_cast<size_t>(npq * ld), 0.0f);  // dyT[(n,p,q)*ld + k] = dy[n,k,p,q]
-  // In parallel and by 8 x 8 blocks: done serially, element by element, this copy kept the
-  // second thread idle for most of conv1's pass.
+  // dyT[(n,p,q)*ld + k] = dy[n,k,p,q], 0 for k >= K. In parallel and by 8 x 8 blocks: done
+  // serially, element by element (or zero-filled first), this copy kept the second thread idle
+  // for most of conv1's pass.
+  float* dyT = scratch(Scratch::kConvDyT, npq * ld);
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     for (i64 n = lo; n < hi; ++n)
-      transpose(dy + k::conv_y_index(g, n, 0, 0, 0), pq, g.K, pq, dyT.data() + n * pq * ld, ld);
+      transpose_zero_padded(dy + k::conv_y_index(g, n, 0, 0, 0), pq, g.K, pq, dyT + n * pq * ld, ld, ld);
   });
   std::vector<i64> base(static_cast<size_t>(crs)), off(static_cast<size_t>(npq));
   k::conv2d_bwd_weight_s1_offsets(g, base.data(), off.data());
   const i64 blocks = (crs + max_rows - 1) / max_rows, mr = (crs + blocks - 1) / blocks;
-  const i64 mtiles = (crs + mr - 1) / mr;
-  parallel_for(mtiles + (db ? 1 : 0), 1, [&](i64 lo, i64 hi) {
+  const i64 mtiles = (crs + mr - 1) / mr, chunks = k::num_chunks(g.N, k::kBatchChunk);
+  // Chunks' partials are independent, so threads take (chunk, row block) items: with whole row
+  // blocks, conv1's 25 rows made 3 items and the second thread ran one of them. The bias has
+  // one item per chunk.
+  const i64 items_per_chunk = mtiles + (db ? 1 : 0);
+  std::vector<float> parts(static_cast<size_t>(chunks * crs * ld));  // chunk j's at j*crs*ld
+  std::vector<float> bias_parts(static_cast<size_t>(db ? chunks * ld : 0));
+  parallel_for(chunks * items_per_chunk, 1, [&](i64 lo, i64 hi) {
     for (i64 item = lo; item < hi; ++item) {
-      if (item == mtiles) {  // db[k] = 0 + part_0 + ... (conv2d_bwd_bias_elem), k along the lanes
-        std::vector<float> total(static_cast<size_t>(ld), 0.0f), part(static_cast<size_t>(ld));
-        for (i64 j = 0; j < k::num_chunks(g.N, k::kBatchChunk); ++j) {
-          std::fill(part.begin(), part.end(), 0.0f);
-          for (i64 r = j * k::kBatchChunk * pq; r < k::chunk_end(j, g.N) * pq; ++r)
-            for (i64 kk = 0; kk < ld; ++kk) part[size_t(kk)] = part[size_t(kk)] + dyT[size_t(r * ld + kk)];
-          for (i64 kk = 0; kk < ld; ++kk) total[size_t(kk)] = total[size_t(kk)] + part[size_t(kk)];
-        }
-        std::copy_n(total.data(), g.K, db);
+      const i64 j = item / items_per_chunk, tile = item % items_per_chunk;
+      if (tile == mtiles) {
+        bwd_bias_s1_partial(dyT, ld, j * k::kBatchChunk * pq, k::chunk_end(j, g.N) * pq, bias_parts.data() + j * ld);
         continue;
       }
-      const i64 m0 = item * mr;
-      const i64 rows = std::min<i64>(mr, crs - m0);
+      const i64 m0 = tile * mr, rows = std::min<i64>(mr, crs - m0);
+      float* part = parts.data() + j * crs * ld;
       if constexpr (has_wide) {
         if (wide) {
           dispatch_rows<kConvWideWeightMR>(rows, [&](auto MR) {
-            bwd_weight_s1_rows<MR.value, kNR>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw);
+            bwd_weight_s1_partials<MR.value, kNR>(x, base.data(), off.data(), dyT, ld, g, m0, j, part);
           });
           continue;
         }
       }
-      dispatch_rows<kConvWeightMR>(rows, [&](auto MR) {
-        bwd_weight_s1_rows<MR.value, kConvNR>(x, base.data(), off.data(), dyT.data(), ld, g, m0, dw);
+      dispatch_rows<kConvMR>(rows, [&](auto MR) {
+        bwd_weight_s1_partials<MR.value, kConvNR>(x, base.data(), off.data(), dyT, ld, g, m0, j, part);
       });
+    }
+  });
+  if (db) {  // db[k] = 0 + part_0 + part_1 + ... in chunk order (kernels::conv2d_bwd_bias_elem)
+    for (i64 kk = 0; kk < g.K; ++kk) db[kk] = 0.0f;
+    for (i64 j = 0; j < chunks; ++j)
+      for (i64 kk = 0; kk < g.K; ++kk) db[kk] = db[kk] + bias_parts[size_t(j * ld + kk)];
+  }
+  // dw[k, m] = 0 + part_0 + part_1 + ... in chunk order (kernels::conv2d_bwd_weight_elem).
+  parallel_for(crs, 8, [&](i64 lo, i64 hi) {
+    std::vector<float> total(static_cast<size_t>(ld));
+    for (i64 m = lo; m < hi; ++m) {
+      std::fill(total.begin(), total.end(), 0.0f);
+      for (i64 j = 0; j < chunks; ++j) {
+        const float* p = parts.data() + (j * crs + m) * ld;
+        for (i64 kk = 0; kk < ld; ++kk) total[size_t(kk)] = total[size_t(kk)] + p[kk];
+      }
+      for (i64 kk = 0; kk < g.K; ++kk) dw[kk * crs + m] = total[size_t(kk)];
     }
   });
 }
@@ -334,14 +357,16 @@ void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db
     // [Zero taps]); then the pad-0 tiles apply. Measured at 32->64 channels, 32x32, pad 1: the
     // im2col panels below spent more time packing than multiplying (det/fast 0.52 at 1 thread).
     const Conv2dGeom framed{g.N, g.C, g.H + 2 * g.pad, g.W + 2 * g.pad, g.K, g.R, g.S, g.P, g.Q, 1, 0};
-    std::vector<float> xp(static_cast<size_t>(g.N * g.C * framed.H * framed.W), 0.0f);
+    const i64 plane = framed.H * framed.W;
+    float* xp = scratch(Scratch::kConvFramed, g.N * g.C * plane);
     parallel_for(g.N * g.C, 1, [&](i64 lo, i64 hi) {
+      std::fill(xp + lo * plane, xp + hi * plane, 0.0f);
       for (i64 nc = lo; nc < hi; ++nc)
         for (i64 h = 0; h < g.H; ++h)
           std::copy_n(x + k::conv_x_index(g, nc / g.C, nc % g.C, h, 0), g.W,
-                      xp.data() + k::conv_x_index(framed, nc / g.C, nc % g.C, h + g.pad, g.pad));
+                      xp + k::conv_x_index(framed, nc / g.C, nc % g.C, h + g.pad, g.pad));
     });
-    return conv2d_bwd_weight_s1(dy, xp.data(), dw, db, framed);
+    return conv2d_bwd_weight_s1(dy, xp, dw, db, framed);
   }
   const i64 chunks = k::num_chunks(g.N, k::kBatchChunk), panels = panels_for(cols);
   // part[j] (K x cols): chunk j's partial of every dw and db, in the canonical chunk chain.

@@ -9,6 +9,7 @@
 #include "cpu/kernels.h"
 #include "cpu/pack.h"
 #include "cpu/parallel.h"
+#include "cpu/scratch.h"
 #include "kernels/linear.h"
 
 namespace lockstep::cpu {
@@ -29,16 +30,6 @@ constexpr i64 kSerialMacs = i64(8) << 20;
 bool run_serially(const LinearGeom& g) { return g.N * g.I * g.O < kSerialMacs; }
 
 i64 panels_for(i64 cols) { return (cols + kNR - 1) / kNR; }
-
-// Per-thread buffers reused across calls (slot 0: packed panels, 1: a transposed output, 2: a
-// packed block of A, on the pool's threads): allocating them on every call cost as much as
-// fc2's whole pass. Linear passes never nest.
-float* buffer(int slot, i64 n) {
-  thread_local std::vector<float> buffers[3];
-  std::vector<float>& b = buffers[slot];
-  if (b.size() < static_cast<size_t>(n)) b.resize(static_cast<size_t>(n));
-  return b.data();
-}
 
 // B(kk, j), kk in [0, kd), j in [0, cols), as kNR-wide panels.
 class Panels {
@@ -88,7 +79,7 @@ class Panels {
   template <class PackOne>
   void pack(bool serial, const PackOne& pack_one) {
     const i64 packed = count_ - in_place_;
-    packed_ = buffer(0, packed * kd_ * kNR);
+    packed_ = scratch(Scratch::kPanels, packed * kd_ * kNR);
     parallel_for(packed, serial ? packed : 1, [&](i64 lo, i64 hi) {
       for (i64 t = lo; t < hi; ++t) pack_one(in_place_ + t, packed_ + t * kd_ * kNR);
     });
@@ -142,7 +133,7 @@ void run_chains(const Chains& c, const Panels& B, bool serial) {
   parallel_for(blocks, serial ? blocks : 1, [&](i64 lo, i64 hi) {
     const i64 m_lo = lo * kMR, m_hi = std::min(c.M, hi * kMR);
     const i64 slice = B.slice_rows();
-    float* a_block = pack_a ? buffer(2, std::min(kMc, m_hi - m_lo) * slice + 8) : nullptr;
+    float* a_block = pack_a ? scratch(Scratch::kRowsOfA, std::min(kMc, m_hi - m_lo) * slice + 8) : nullptr;
     for (i64 k0 = 0; k0 < c.kd; k0 += slice) {
       const i64 kc = std::min(slice, c.kd - k0);
       for (i64 m0 = m_lo; m0 < m_hi; m0 += kMc) {
@@ -170,7 +161,7 @@ void linear_fwd_det(const float* x, const float* w, const float* b, float* y, co
   const double a = kTransposeCost;
   if (chain_cost(g.O, g.N, g.I) + a * (g.N * g.I + g.N * g.O) < chain_cost(g.N, g.O, g.I) + a * g.O * g.I) {
     // y^T(o, n): A(o, i) = w[o, i], B(i, n) = x[n, i]
-    float* yt = buffer(1, g.O * g.N);
+    float* yt = scratch(Scratch::kTransposed, g.O * g.N);
     for (i64 o = 0; o < g.O; ++o) std::fill(yt + o * g.N, yt + (o + 1) * g.N, b[o]);
     run_chains({w, g.I, 1, g.O, g.I, 0, yt, g.N, false}, Panels::columns_of(x, g.I, g.I, g.N, serial), serial);
     transpose_out(yt, g.N, g.O, g.N, y, g.O, serial);
@@ -186,7 +177,7 @@ void linear_bwd_data_det(const float* dy, const float* w, float* dx, const Linea
   // Direct: lanes over i, W read as it is. Transposed: lanes over n, dy^T packed, dx^T copied out.
   if (chain_cost(g.I, g.N, g.O) + kTransposeCost * (g.N * g.O + g.N * g.I) < chain_cost(g.N, g.I, g.O)) {
     // dx^T(i, n): A(i, o) = w[o, i], B(o, n) = dy[n, o]
-    float* dxt = buffer(1, g.I * g.N);
+    float* dxt = scratch(Scratch::kTransposed, g.I * g.N);
     run_chains({w, 1, g.I, g.I, g.O, 0, dxt, g.N, true}, Panels::columns_of(dy, g.O, g.O, g.N, serial), serial);
     transpose_out(dxt, g.N, g.I, g.N, dx, g.I, serial);
     return;
@@ -200,7 +191,7 @@ void linear_bwd_weight_det(const float* dy, const float* x, float* dw, float* db
   // Direct: lanes over i. Transposed: lanes over o, dw^T copied out.
   if (chain_cost(g.I, g.O, g.N) + kTransposeCost * g.O * g.I < chain_cost(g.O, g.I, g.N)) {
     // dw^T(i, o): A(i, n) = x[n, i], B(n, o) = dy[n, o]
-    float* dwt = buffer(1, g.I * g.O);
+    float* dwt = scratch(Scratch::kTransposed, g.I * g.O);
     run_chains({x, 1, g.I, g.I, g.N, k::kBatchChunk, dwt, g.O, true}, Panels::rows_of(dy, g.O, g.N, g.O, serial), serial);
     transpose_out(dwt, g.O, g.I, g.O, dw, g.I, serial);
   } else {

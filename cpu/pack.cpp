@@ -92,20 +92,30 @@ void pack_row_tiles(const float* A, i64 a_m, i64 a_k, i64 M, i64 kd, float* dst)
   }
 }
 
-void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst) {
-  const i64 rows8 = rows - rows % 8, cols8 = cols - cols % 8;
-  for (i64 r0 = 0; r0 < rows8; r0 += 8) {
-    for (i64 c0 = 0; c0 < cols8; c0 += 8) {
-      v8f r[8];
-      for (int j = 0; j < 8; ++j) r[j] = load8(src + (r0 + j) * ld_src + c0);
-      transpose8x8(r);
-      for (int j = 0; j < 8; ++j) store8(dst + (c0 + j) * ld_dst + r0, r[j]);
-    }
-    for (i64 c = cols8; c < cols; ++c)
-      for (i64 r = r0; r < r0 + 8; ++r) dst[c * ld_dst + r] = src[r * ld_src + c];
+namespace {
+// Source rows [r0, r0+8) into dst columns [r0, r0+8); rows past `rows` read as 0.
+void transpose_row_block(const float* src, i64 ld_src, i64 rows, i64 r0, i64 cols, float* dst, i64 ld_dst) {
+  const i64 live = std::clamp<i64>(rows - r0, 0, 8), cols8 = cols - cols % 8;
+  for (i64 c0 = 0; c0 < cols8; c0 += 8) {
+    v8f r[8];
+    for (int j = 0; j < 8; ++j) r[j] = j < live ? load8(src + (r0 + j) * ld_src + c0) : v8f{};
+    transpose8x8(r);
+    for (int j = 0; j < 8; ++j) store8(dst + (c0 + j) * ld_dst + r0, r[j]);
   }
+  for (i64 c = cols8; c < cols; ++c)
+    for (i64 r = r0; r < r0 + 8; ++r) dst[c * ld_dst + r] = r < rows ? src[r * ld_src + c] : 0.0f;
+}
+}  // namespace
+
+void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst) {
+  const i64 rows8 = rows - rows % 8;
+  for (i64 r0 = 0; r0 < rows8; r0 += 8) transpose_row_block(src, ld_src, rows, r0, cols, dst, ld_dst);
   for (i64 r = rows8; r < rows; ++r)
     for (i64 c = 0; c < cols; ++c) dst[c * ld_dst + r] = src[r * ld_src + c];
+}
+
+void transpose_zero_padded(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst, i64 rows_out) {
+  for (i64 r0 = 0; r0 < rows_out; r0 += 8) transpose_row_block(src, ld_src, rows, r0, cols, dst, ld_dst);
 }
 
 }  // namespace lockstep::cpu

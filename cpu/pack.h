@@ -25,4 +25,8 @@ void pack_row_tiles(const float* A, i64 a_m, i64 a_k, i64 M, i64 kd, float* dst)
 // dst[c*ld_dst + r] = src[r*ld_src + c] for r in [0, rows), c in [0, cols).
 void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst);
 
+// The same, and dst[c*ld_dst + r] = 0 for r in [rows, rows_out), rows_out a multiple of 8:
+// the zeros come from the same 8 x 8 blocks instead of a scalar tail and a separate fill.
+void transpose_zero_padded(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst, i64 rows_out);
+
 }  // namespace lockstep::cpu

@@ -202,6 +202,7 @@ LS_HD_TILE void chunked_chain_tile_op(const AOp& A, const BOp& B, i64 kd, i64 ch
     for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 64
       for (int j = 0; j < NR; ++j) part[m][j] = T(0);
+#pragma GCC unroll 8
     for (i64 kk = k0; kk < k1; ++kk) {
       const T* b = B(kk);
 #pragma GCC unroll 16
