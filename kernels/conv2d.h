@@ -304,6 +304,8 @@ LS_HD void conv2d_bwd_data_s1_offsets(const Conv2dGeom& g, i64 Hp, i64 Wp, i64* 
 //   B(kk, k) = dyT[kk*ld + k],  chunk = kBatchChunk*P*Q,  C = 0
 // gives dw[k, c, r, s] = 0 + part_0 + part_1 + ... with each part the chunk's chain over
 // (n, p, q): the order of conv2d_bwd_weight_elem, since no tap is skipped at stride 1, pad 0.
+// So does kernels::chain_tile_op from +0 over one chunk's kk at a time (that chunk's part),
+// the parts then added in chunk order: the CPU's form, which lets threads split the chunks.
 LS_HD void conv2d_bwd_weight_s1_offsets(const Conv2dGeom& g, i64* base, i64* off) {
   for (i64 c = 0; c < g.C; ++c)
     for (i64 r = 0; r < g.R; ++r)
