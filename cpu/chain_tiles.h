@@ -21,15 +21,26 @@ inline constexpr int kNR = 16;  // two 8-lane (AVX2) or four 4-lane (NEON) regis
 #endif
 inline constexpr int kMR = 6;  // 12 accumulators; leaves registers for B and broadcasts
 
-// Direct conv2d backward-data tiles (kernels::conv2d_bwd_data_s1_tile): one vector of
-// input columns by up to kConvMR channels, so short rows (12 wide at the reference CNN's
-// conv2) waste few lanes; kConvMR accumulators plus one row vector fit either register file.
+// Direct conv2d forward and backward-weight tiles: one vector of output columns (or output
+// channels) by up to kConvMR rows, so short rows waste few lanes; kConvMR accumulators plus one
+// row vector fit either register file.
 #if defined(__AVX512F__)
 inline constexpr int kConvNR = 16;
 #else
 inline constexpr int kConvNR = 8;
 #endif
 inline constexpr int kConvMR = 12;
+// Direct conv2d backward-data tiles (input channels or image rows by input columns). With
+// 16 registers one 8-lane vector per row does not work here: 12 rows spilled, and 6 rows
+// were six dependent FMA chains, too few to hide the latency (conv2 of the reference CNN ran
+// at 0.56x the fast path); two vectors per row give 12 chains.
+#if defined(__AVX512F__)
+inline constexpr int kConvDataNR = 16;
+inline constexpr int kConvDataMR = 12;
+#else
+inline constexpr int kConvDataNR = 16;
+inline constexpr int kConvDataMR = 6;
+#endif
 // Backward-weight tiles kNR wide, for many output channels: 24 accumulators of 16 lanes. None
 // without AVX-512: 16 registers hold too few such rows to beat the kConvNR-wide tiles.
 #if defined(__AVX512F__)
