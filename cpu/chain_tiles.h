@@ -116,6 +116,12 @@ inline i64 row_tile_count(i64 M, i64 max_rows = kMR) { return (M + max_rows - 1)
 inline int row_tile_height(i64 M, i64 tiles, i64 tile) {
   return static_cast<int>(M / tiles + (tile < M % tiles ? 1 : 0));
 }
+// One height for all blocks of at most max_rows rows (the last may be shorter): 25 rows in
+// blocks of 12 run as 9 + 9 + 7 rather than 12 + 12 + 1.
+inline i64 even_block_rows(i64 M, i64 max_rows) {
+  const i64 blocks = row_tile_count(M, max_rows);
+  return (M + blocks - 1) / blocks;
+}
 
 // Rows [0, M) against one kNR-wide panel B(kk, j) = B[kk*ldb + j] (all kNR columns readable):
 // C(m, j) for j < nr holds each chain's start value (unless zero_start: +0, C not read) and

@@ -92,7 +92,7 @@ void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, con
   const i64 Hp = g.H + 2 * g.pad, Wp = (g.Q + nr - 1) / nr * nr + g.S - 1;
   std::vector<i64> off(static_cast<size_t>(g.C * g.R * g.S));
   k::conv2d_fwd_s1_offsets(g, Hp, Wp, off.data());
-  const i64 blocks = (g.K + kConvMR - 1) / kConvMR, mr = (g.K + blocks - 1) / blocks;
+  const i64 mr = even_block_rows(g.K, kConvMR);
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     std::vector<float> xp(static_cast<size_t>(g.C * Hp * Wp), 0.0f);
     for (i64 n = lo; n < hi; ++n) {
@@ -161,7 +161,7 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
   // Note [Tiny factors]: without tiny factors no output can be -0, so the fix-up is skipped.
   const bool fix_zeros =
       !k::conv2d_no_tiny_factors(dy, g.N * g.K * g.P * g.Q) || !k::conv2d_no_tiny_factors(w, g.K * g.C * rs);
-  const i64 blocks = (g.C + kConvDataMR - 1) / kConvDataMR, mr = (g.C + blocks - 1) / blocks;
+  const i64 mr = even_block_rows(g.C, kConvDataMR);
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     std::vector<float> dyp(static_cast<size_t>(g.K * Hp * Wp), 0.0f);
     for (i64 n = lo; n < hi; ++n) {
@@ -245,7 +245,7 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
   });
   std::vector<i64> base(static_cast<size_t>(crs)), off(static_cast<size_t>(npq));
   k::conv2d_bwd_weight_s1_offsets(g, base.data(), off.data());
-  const i64 blocks = (crs + max_rows - 1) / max_rows, mr = (crs + blocks - 1) / blocks;
+  const i64 mr = even_block_rows(crs, max_rows);
   const i64 mtiles = (crs + mr - 1) / mr, chunks = k::num_chunks(g.N, k::kBatchChunk);
   // Chunks' partials are independent, so threads take (chunk, row block) items: with whole row
   // blocks, conv1's 25 rows made 3 items and the second thread ran one of them. The bias has
