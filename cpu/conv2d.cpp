@@ -122,8 +122,8 @@ void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt
   for (i64 h = 0; h < g.H; ++h)
     for (i64 w0 = 0; w0 < g.W; w0 += kConvDataNR) {
       float tile[MR * kConvDataNR] = {};
-      chain_tile_call<MR, kConvDataNR>(k::StridedA<float>{wt + c0, 1, g.C}, k::IndexedB<float>{dyp + h * Wp + w0, off},
-                                   krs, tile, kConvDataNR);
+      chain_tile_call<MR, kConvDataNR>(k::StridedA<float>{wt + c0, 1, g.C},
+                                       k::IndexedB<float>{dyp + h * Wp + w0, off}, krs, tile, kConvDataNR);
       const i64 nw = std::min<i64>(kConvDataNR, g.W - w0);
       for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvDataNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
     }
@@ -139,7 +139,8 @@ void bwd_data_s1_rows_block(const float* dyp, i64 Wp, const i64* off, const floa
   for (i64 w0 = 0; w0 < g.W; w0 += kConvDataNR) {
     float tile[MR * kConvDataNR];
     chain_tile_call<MR, kConvDataNR, false, true>(k::SharedA<float>{wt + c, g.C},
-                                              k::OffsetRowsB<float>{dyp + h0 * Wp + w0, off, Wp}, krs, tile, kConvDataNR);
+                                                  k::OffsetRowsB<float>{dyp + h0 * Wp + w0, off, Wp}, krs, tile,
+                                                  kConvDataNR);
     const i64 nw = std::min<i64>(kConvDataNR, g.W - w0);
     for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvDataNR, nw, dxn + (c * g.H + h0 + m) * g.W + w0);
   }
