@@ -79,20 +79,20 @@ void fwd_s1_block(const float* xp, i64 Wp, const i64* off, const float* w, const
     }
 }
 
-template <int NR>
+template <int NR, int MaxMR>
 void fwd_s1_rows(const float* xp, i64 Wp, const i64* off, const float* w, const float* b, const Conv2dGeom& g, i64 k0,
                  i64 mr, float* yn) {
-  dispatch_rows<kConvMR>(mr, [&](auto MR) { fwd_s1_block<MR.value, NR>(xp, Wp, off, w, b, g, k0, yn); });
+  dispatch_rows<MaxMR>(mr, [&](auto MR) { fwd_s1_block<MR.value, NR>(xp, Wp, off, w, b, g, k0, yn); });
 }
 
 // Stride 1: direct tiles over a zero-framed copy of each sample's x. Narrow outputs (Q <= 8,
 // conv2 of the reference CNN) take 8-wide tiles so that no lanes are wasted.
 void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
-  const i64 nr = g.Q <= 8 ? 8 : kConvNR;
+  const i64 nr = g.Q <= 8 ? 8 : kConvColsNR;
   const i64 Hp = g.H + 2 * g.pad, Wp = (g.Q + nr - 1) / nr * nr + g.S - 1;
   std::vector<i64> off(static_cast<size_t>(g.C * g.R * g.S));
   k::conv2d_fwd_s1_offsets(g, Hp, Wp, off.data());
-  const i64 mr = even_block_rows(g.K, kConvMR);
+  const i64 mr = even_block_rows(g.K, nr == 8 ? kConvMR : kConvColsMR);
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     std::vector<float> xp(static_cast<size_t>(g.C * Hp * Wp), 0.0f);
     for (i64 n = lo; n < hi; ++n) {
@@ -103,9 +103,9 @@ void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, con
       for (i64 k0 = 0; k0 < g.K; k0 += mr) {
         const i64 m = std::min<i64>(mr, g.K - k0);
         if (nr == 8)
-          fwd_s1_rows<8>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
+          fwd_s1_rows<8, kConvMR>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
         else
-          fwd_s1_rows<kConvNR>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
+          fwd_s1_rows<kConvColsNR, kConvColsMR>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
       }
       if (g.pad == 0) continue;  // without padding no tap is skipped, so nothing can differ
       for (i64 kk = 0; kk < g.K; ++kk)
@@ -120,12 +120,12 @@ void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt
                        float* dxn) {
   const i64 krs = g.K * g.R * g.S;
   for (i64 h = 0; h < g.H; ++h)
-    for (i64 w0 = 0; w0 < g.W; w0 += kConvDataNR) {
-      float tile[MR * kConvDataNR] = {};
-      chain_tile_call<MR, kConvDataNR>(k::StridedA<float>{wt + c0, 1, g.C},
-                                       k::IndexedB<float>{dyp + h * Wp + w0, off}, krs, tile, kConvDataNR);
-      const i64 nw = std::min<i64>(kConvDataNR, g.W - w0);
-      for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvDataNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
+    for (i64 w0 = 0; w0 < g.W; w0 += kConvColsNR) {
+      float tile[MR * kConvColsNR] = {};
+      chain_tile_call<MR, kConvColsNR>(k::StridedA<float>{wt + c0, 1, g.C},
+                                       k::IndexedB<float>{dyp + h * Wp + w0, off}, krs, tile, kConvColsNR);
+      const i64 nw = std::min<i64>(kConvColsNR, g.W - w0);
+      for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvColsNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
     }
 }
 
@@ -136,13 +136,13 @@ template <int MR>
 void bwd_data_s1_rows_block(const float* dyp, i64 Wp, const i64* off, const float* wt, const Conv2dGeom& g, i64 c,
                             i64 h0, float* dxn) {
   const i64 krs = g.K * g.R * g.S;
-  for (i64 w0 = 0; w0 < g.W; w0 += kConvDataNR) {
-    float tile[MR * kConvDataNR];
-    chain_tile_call<MR, kConvDataNR, false, true>(k::SharedA<float>{wt + c, g.C},
+  for (i64 w0 = 0; w0 < g.W; w0 += kConvColsNR) {
+    float tile[MR * kConvColsNR];
+    chain_tile_call<MR, kConvColsNR, false, true>(k::SharedA<float>{wt + c, g.C},
                                                   k::OffsetRowsB<float>{dyp + h0 * Wp + w0, off, Wp}, krs, tile,
-                                                  kConvDataNR);
-    const i64 nw = std::min<i64>(kConvDataNR, g.W - w0);
-    for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvDataNR, nw, dxn + (c * g.H + h0 + m) * g.W + w0);
+                                                  kConvColsNR);
+    const i64 nw = std::min<i64>(kConvColsNR, g.W - w0);
+    for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvColsNR, nw, dxn + (c * g.H + h0 + m) * g.W + w0);
   }
 }
 constexpr i64 kFewChannels = 4;
@@ -156,13 +156,13 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
     for (i64 c = 0; c < g.C; ++c)
       for (i64 t = 0; t < rs; ++t) wt[static_cast<size_t>((kk * rs + t) * g.C + c)] = w[(kk * g.C + c) * rs + t];
   const i64 oh = g.R - 1 - g.pad, ow = g.S - 1 - g.pad;
-  const i64 Hp = g.H + g.R - 1, Wp = (g.W + kConvDataNR - 1) / kConvDataNR * kConvDataNR + g.S - 1;
+  const i64 Hp = g.H + g.R - 1, Wp = (g.W + kConvColsNR - 1) / kConvColsNR * kConvColsNR + g.S - 1;
   std::vector<i64> off(static_cast<size_t>(g.K * rs));
   k::conv2d_bwd_data_s1_offsets(g, Hp, Wp, off.data());
   // Note [Tiny factors]: without tiny factors no output can be -0, so the fix-up is skipped.
   const bool fix_zeros =
       !k::conv2d_no_tiny_factors(dy, g.N * g.K * g.P * g.Q) || !k::conv2d_no_tiny_factors(w, g.K * g.C * rs);
-  const i64 mr = even_block_rows(g.C, kConvDataMR);
+  const i64 mr = even_block_rows(g.C, kConvColsMR);
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     std::vector<float> dyp(static_cast<size_t>(g.K * Hp * Wp), 0.0f);
     for (i64 n = lo; n < hi; ++n) {
@@ -171,18 +171,18 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
           std::copy_n(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
       float* dxn = dx + k::conv_x_index(g, n, 0, 0, 0);
       if (g.C < kFewChannels) {
-        const i64 htiles = row_tile_count(g.H, kConvDataMR);
+        const i64 htiles = row_tile_count(g.H, kConvColsMR);
         for (i64 c = 0; c < g.C; ++c)
           for (i64 t = 0, h0 = 0; t < htiles; ++t) {
             const i64 rows = row_tile_height(g.H, htiles, t);
-            dispatch_rows<kConvDataMR>(rows, [&](auto MR) {
+            dispatch_rows<kConvColsMR>(rows, [&](auto MR) {
               bwd_data_s1_rows_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c, h0, dxn);
             });
             h0 += rows;
           }
       } else {
         for (i64 c0 = 0; c0 < g.C; c0 += mr) {
-          dispatch_rows<kConvDataMR>(std::min<i64>(mr, g.C - c0), [&](auto MR) {
+          dispatch_rows<kConvColsMR>(std::min<i64>(mr, g.C - c0), [&](auto MR) {
             bwd_data_s1_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn);
           });
         }
