@@ -21,35 +21,29 @@ inline constexpr int kNR = 16;  // two 8-lane (AVX2) or four 4-lane (NEON) regis
 #endif
 inline constexpr int kMR = 6;  // 12 accumulators; leaves registers for B and broadcasts
 
-// Direct conv2d tiles of one vector by up to kConvMR rows: the forward pass's 8-wide tiles
-// (output rows of at most 8, conv2 of the reference CNN), and backward-weight tiles with output
-// channels along the lanes, so few channels waste few lanes. With 16 registers, 12 rows
-// spilled (conv2's forward ran at 52 GFLOP/s, with 8 rows at 75).
+// Direct conv2d tile sizes; they follow the register file, never an order.
+// - kConvNR x kConvMR: one vector by up to kConvMR rows: the forward pass's 8-wide tiles
+//   (output rows of at most 8, conv2 of the reference CNN), and backward-weight tiles with
+//   output channels along the lanes, so few channels waste few lanes. With 16 registers, 12
+//   rows spilled (conv2's forward ran at 52 GFLOP/s, with 8 rows at 75).
+// - kConvColsNR x kConvColsMR: tiles along image columns (forward: output columns; backward
+//   data: input columns) by output or input channels, or image rows. With 16 registers, 8
+//   lanes by 12 rows spilled and 8 by 6 were six dependent FMA chains, too few to hide the
+//   latency (conv2's backward data ran at 0.56x the fast path, the 32->64 channel forward at
+//   0.69x); two registers by 5 rows keep 10 chains in registers.
+// - kConvWideWeightMR: backward-weight tiles kNR wide, for many output channels: 24
+//   accumulators of 16 lanes. None without AVX-512: 16 registers hold too few such rows to
+//   beat the kConvNR-wide tiles.
+inline constexpr int kConvColsNR = 16;
 #if defined(__AVX512F__)
 inline constexpr int kConvNR = 16;
 inline constexpr int kConvMR = 12;
+inline constexpr int kConvColsMR = 12;
+inline constexpr int kConvWideWeightMR = 12;
 #else
 inline constexpr int kConvNR = 8;
 inline constexpr int kConvMR = 8;
-#endif
-// Direct conv2d tiles along image columns (forward: output columns; backward data: input
-// columns) by up to kConvColsMR output or input channels, or image rows. With 16 registers,
-// 8 lanes by 12 rows spilled accumulators to the stack, and 8 by 6 were six dependent FMA
-// chains, too few to hide the latency (conv2's backward data ran at 0.56x the fast path, the
-// 32->64 channel forward at 0.69x); 16 lanes (two registers) by 5 rows keep 10 chains in
-// registers.
-#if defined(__AVX512F__)
-inline constexpr int kConvColsNR = 16;
-inline constexpr int kConvColsMR = 12;
-#else
-inline constexpr int kConvColsNR = 16;
 inline constexpr int kConvColsMR = 5;
-#endif
-// Backward-weight tiles kNR wide, for many output channels: 24 accumulators of 16 lanes. None
-// without AVX-512: 16 registers hold too few such rows to beat the kConvNR-wide tiles.
-#if defined(__AVX512F__)
-inline constexpr int kConvWideWeightMR = 12;
-#else
 inline constexpr int kConvWideWeightMR = 0;
 #endif
 

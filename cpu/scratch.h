@@ -1,6 +1,6 @@
 // Per-thread scratch buffers reused across calls: allocating a large buffer on every call
-// costs its page faults each time (fc2's whole pass; a third of conv1's backward weight at
-// batch 256). The contents are left as the last user left them.
+// costs its page faults each time (measured for linear: as much as fc2's whole pass). The
+// contents are left as the last user left them.
 #pragma once
 
 #include <cstddef>
