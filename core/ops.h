@@ -1,7 +1,9 @@
 // The differentiable operations. Each validates its inputs (errors name the op and say
 // expected vs got), records an autograd node when a gradient is needed, and dispatches to
-// the kernel for the tensors' device and the current Mode. The backward formula of each op
-// is written once, in core/ops/<op>.cpp.
+// the kernel for the tensors' device and the current Mode. Each op's front end and backward
+// formula are written once: add, mul, scale and fill_ in core/ops/elementwise.cpp; sum, mean
+// and reshape in core/ops/reduce.cpp; every other op in core/ops/<op>.cpp. The random ops
+// (dropout, dropout2d) are declared in core/ops_random.h.
 #pragma once
 
 #include "core/tensor.h"

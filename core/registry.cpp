@@ -26,11 +26,18 @@ AnyKernel Registry::get(OpKind op, Device device, Mode mode) const {
                          (device == Device::CUDA ? " (was lockstep built with CUDA?)" : ""));
 }
 
+// The backends, each installing its own kernels (and, for devices, allocator, copier and
+// probe): the one place core/ names them.
+void install_cpu_backend(Registry& r);   // cpu/register.cpp
+void install_cuda_backend(Registry& r);  // cuda/register.cpp, or cuda/no_cuda.cpp without CUDA
+
 Registry& registry() {
+  // A function-local static: C++ runs the installer once and makes every other caller wait
+  // for it, so the allocator and copier globals it writes are published to all threads.
   static Registry* r = [] {
     auto* reg = new Registry();
-    register_cpu_kernels(*reg);
-    register_cuda_kernels(*reg);
+    install_cpu_backend(*reg);
+    install_cuda_backend(*reg);
     return reg;
   }();
   return *r;

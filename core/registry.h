@@ -1,6 +1,7 @@
 // The kernel table: table[OpKind][Device][Mode] of typed function pointers (the PyTorch
-// DispatchStub idea, filled explicitly by register_cpu_kernels / register_cuda_kernels
-// rather than by static initialisers, which the linker drops from static libraries).
+// DispatchStub idea). The backends are installed explicitly, once, the first time the table,
+// a device allocator or a device copy is needed (registry(), ensure_backends()), rather than
+// by static initialisers, which the linker drops from static libraries.
 //
 // Lookup rules: a missing Fast entry falls back to the Deterministic one (a deterministic
 // kernel is always an acceptable fast kernel). A missing Deterministic entry throws
@@ -25,7 +26,12 @@ class Registry {
   AnyKernel table_[static_cast<int>(OpKind::Count)][kDeviceCount][kModeCount] = {};
 };
 
-Registry& registry();  // filled on first use
+/// The table, with every backend installed (thread-safe; the first call installs them).
+Registry& registry();
+
+/// Installs the backends (kernels, allocators, copiers, device probes) if not yet done. Storage
+/// calls it before it uses a non-CPU device, so a program's first call may be a CUDA allocation.
+inline void ensure_backends() { registry(); }
 
 template <OpKind K>
 void register_kernel(Registry& r, Device device, Mode mode, typename KernelSig<K>::type fn) {
@@ -37,9 +43,5 @@ template <OpKind K>
 typename KernelSig<K>::type kernel(Device device) {
   return reinterpret_cast<typename KernelSig<K>::type>(registry().get(K, device, current_mode()));
 }
-
-// Backends: each fills the entries it implements.
-void register_cpu_kernels(Registry& r);
-void register_cuda_kernels(Registry& r);  // a no-op where CUDA was not built
 
 }  // namespace lockstep

@@ -6,6 +6,8 @@
 
 #include "core/cpu_allocator.h"
 #include "core/error.h"
+#include "core/registry.h"
+#include "core/transfer.h"
 
 namespace lockstep {
 namespace {
@@ -27,15 +29,17 @@ void Storage::copy(void* dst, Device dst_device, const void* src, Device src_dev
     std::memcpy(dst, src, bytes);
     return;
   }
+  ensure_backends();
   LS_CHECK(g_copier != nullptr, DeviceError, "storage: no copy from ", device_name(src_device), " to ",
            device_name(dst_device), " (was lockstep built with CUDA?)");
   g_copier(dst, dst_device, src, src_device, bytes);
 }
 
 Storage::Storage(Device device, std::size_t bytes) : device_(device), bytes_(bytes), data_(nullptr) {
+  if (device != Device::CPU) ensure_backends();
   const Allocator& a = g_allocators[static_cast<int>(device)];
   LS_CHECK(a.allocate != nullptr, DeviceError, "storage: no allocator for device '", device_name(device),
-           "' (was lockstep built with CUDA, and is a GPU present?)");
+           "': ", device_unavailable_reason(device));
   data_ = a.allocate(bytes);
 }
 

@@ -11,7 +11,7 @@ void set_device_probe(Device device, std::string (*probe)()) { g_probes[static_c
 
 std::string device_unavailable_reason(Device device) {
   if (device == Device::CPU) return "";
-  registry();  // the backends install their probes when the kernel table is first filled
+  ensure_backends();
   auto* probe = g_probes[static_cast<int>(device)];
   if (!probe) return "lockstep was built without the " + std::string(device_name(device)) + " backend";
   return probe();

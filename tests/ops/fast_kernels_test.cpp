@@ -1,7 +1,7 @@
-// The CPU fast kernels (cpu/*_fast.cpp): within a justified bound of float64 references,
-// exact on integer-valued inputs (any summation order is exact there), at several thread
-// counts; and the dispatch: fast mode picks them, and the backward of a fast-mode forward
-// runs them even when backward() is called in deterministic mode.
+// The CPU fast kernels (cpu/*_fast.cpp): sum_fast within a justified bound of a float64
+// reference and exact on integers (the op harness checks the conv2d and linear fast kernels
+// the same way, tests/ops/cases/), and the dispatch: fast mode picks them, and the backward
+// of a fast-mode forward runs them even when backward() is called in deterministic mode.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -44,68 +44,6 @@ struct Geom {
   }
 };
 
-const std::vector<Geom> kConvShapes = {
-    {5, 10, 12, 12, 20, 5, 5, 1, 0},  // the reference CNN's conv2 (batch 5)
-    {3, 1, 28, 28, 10, 5, 5, 1, 0},   // conv1
-    {3, 2, 9, 7, 4, 3, 3, 2, 1},      // stride and padding
-    {17, 3, 6, 6, 5, 3, 3, 1, 2},     // a partial batch chunk, padding wider than needed
-};
-
-i64 xi(const Conv2dGeom& g, i64 n, i64 c, i64 h, i64 w) { return ((n * g.C + c) * g.H + h) * g.W + w; }
-i64 wi(const Conv2dGeom& g, i64 k, i64 c, i64 r, i64 s) { return ((k * g.C + c) * g.R + r) * g.S + s; }
-i64 yi(const Conv2dGeom& g, i64 n, i64 k, i64 p, i64 q) { return ((n * g.K + k) * g.P + p) * g.Q + q; }
-
-// Calls f(n,k,p,q,c,r,s,h,w) for every tap that lands inside the input.
-template <class F>
-void for_each_tap(const Conv2dGeom& g, F f) {
-  for (i64 n = 0; n < g.N; ++n)
-    for (i64 k = 0; k < g.K; ++k)
-      for (i64 p = 0; p < g.P; ++p)
-        for (i64 q = 0; q < g.Q; ++q)
-          for (i64 c = 0; c < g.C; ++c)
-            for (i64 r = 0; r < g.R; ++r)
-              for (i64 s = 0; s < g.S; ++s) {
-                const i64 h = p * g.stride - g.pad + r, w = q * g.stride - g.pad + s;
-                if (h >= 0 && h < g.H && w >= 0 && w < g.W) f(n, k, p, q, c, r, s, h, w);
-              }
-}
-
-RefOut conv_fwd_ref(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
-                    const Conv2dGeom& g) {
-  RefOut o(static_cast<size_t>(g.N * g.K * g.P * g.Q));
-  for (i64 n = 0; n < g.N; ++n)
-    for (i64 k = 0; k < g.K; ++k)
-      for (i64 i = 0; i < g.P * g.Q; ++i) o.add(static_cast<size_t>(yi(g, n, k, 0, 0) + i), b[static_cast<size_t>(k)]);
-  for_each_tap(g, [&](i64 n, i64 k, i64 p, i64 q, i64 c, i64 r, i64 s, i64 h, i64 ww) {
-    o.add(static_cast<size_t>(yi(g, n, k, p, q)), double(x[size_t(xi(g, n, c, h, ww))]) * w[size_t(wi(g, k, c, r, s))]);
-  });
-  return o;
-}
-
-RefOut conv_bwd_data_ref(const std::vector<float>& dy, const std::vector<float>& w, const Conv2dGeom& g) {
-  RefOut o(static_cast<size_t>(g.N * g.C * g.H * g.W));
-  for_each_tap(g, [&](i64 n, i64 k, i64 p, i64 q, i64 c, i64 r, i64 s, i64 h, i64 ww) {
-    o.add(static_cast<size_t>(xi(g, n, c, h, ww)), double(dy[size_t(yi(g, n, k, p, q))]) * w[size_t(wi(g, k, c, r, s))]);
-  });
-  return o;
-}
-
-RefOut conv_bwd_weight_ref(const std::vector<float>& dy, const std::vector<float>& x, const Conv2dGeom& g) {
-  RefOut o(static_cast<size_t>(g.K * g.C * g.R * g.S));
-  for_each_tap(g, [&](i64 n, i64 k, i64 p, i64 q, i64 c, i64 r, i64 s, i64 h, i64 ww) {
-    o.add(static_cast<size_t>(wi(g, k, c, r, s)), double(dy[size_t(yi(g, n, k, p, q))]) * x[size_t(xi(g, n, c, h, ww))]);
-  });
-  return o;
-}
-
-RefOut conv_bwd_bias_ref(const std::vector<float>& dy, const Conv2dGeom& g) {
-  RefOut o(static_cast<size_t>(g.K));
-  for (i64 n = 0; n < g.N; ++n)
-    for (i64 k = 0; k < g.K; ++k)
-      for (i64 i = 0; i < g.P * g.Q; ++i) o.add(static_cast<size_t>(k), dy[static_cast<size_t>(yi(g, n, k, 0, 0) + i)]);
-  return o;
-}
-
 struct ConvData {
   std::vector<float> x, w, b, dy;
 };
@@ -115,104 +53,6 @@ ConvData conv_data(const Conv2dGeom& g, bool integers, std::uint64_t seed) {
     return integers ? test::int_values(seed * 16 + s, n, -3, 3) : test::uniform_values(seed * 16 + s, n);
   };
   return {gen(1, g.N * g.C * g.H * g.W), gen(2, g.K * g.C * g.R * g.S), gen(3, g.K), gen(4, g.N * g.K * g.P * g.Q)};
-}
-
-// Runs all three conv2d fast kernels and checks them against the references: bitwise on
-// integer inputs (the float64 value is exact and representable), else within the bound.
-void check_conv_fast(const Conv2dGeom& g, bool integers) {
-  const ConvData d = conv_data(g, integers, static_cast<std::uint64_t>(g.N * 131 + g.C));
-  std::vector<float> y(d.dy.size()), dx(d.x.size()), dw(d.w.size()), db(d.b.size());
-  cpu::conv2d_fwd_fast(d.x.data(), d.w.data(), d.b.data(), y.data(), g);
-  cpu::conv2d_bwd_data_fast(d.dy.data(), d.w.data(), dx.data(), g);
-  cpu::conv2d_bwd_weight_fast(d.dy.data(), d.x.data(), dw.data(), db.data(), g);
-  const RefOut ry = conv_fwd_ref(d.x, d.w, d.b, g), rdx = conv_bwd_data_ref(d.dy, d.w, g),
-               rdw = conv_bwd_weight_ref(d.dy, d.x, g), rdb = conv_bwd_bias_ref(d.dy, g);
-  ASSERT_GT(test::to_double(y).size(), 0u);
-  if (integers) {
-    EXPECT_TRUE(bitwise_equal(y, ry.rounded(), "conv2d_fwd_fast"));
-    EXPECT_TRUE(bitwise_equal(dx, rdx.rounded(), "conv2d_bwd_data_fast"));
-    EXPECT_TRUE(bitwise_equal(dw, rdw.rounded(), "conv2d_bwd_weight_fast dw"));
-    EXPECT_TRUE(bitwise_equal(db, rdb.rounded(), "conv2d_bwd_weight_fast db"));
-  } else {
-    EXPECT_TRUE(within_bounds(y, ry.value, ry.bounds(), "conv2d_fwd_fast"));
-    EXPECT_TRUE(within_bounds(dx, rdx.value, rdx.bounds(), "conv2d_bwd_data_fast"));
-    EXPECT_TRUE(within_bounds(dw, rdw.value, rdw.bounds(), "conv2d_bwd_weight_fast dw"));
-    EXPECT_TRUE(within_bounds(db, rdb.value, rdb.bounds(), "conv2d_bwd_weight_fast db"));
-  }
-}
-
-TEST(Conv2dFast, CpuFastWithinFloat64Reference) {
-  for (const Geom& s : kConvShapes)
-    for (int t : {1, 2, 7}) {
-      test::ThreadCountGuard threads(t);
-      SCOPED_TRACE("N=" + std::to_string(s.N) + " C=" + std::to_string(s.C) + " threads=" + std::to_string(t));
-      check_conv_fast(s.conv(), /*integers=*/false);
-    }
-}
-
-TEST(Conv2dFast, CpuFastExactOnIntegerInputs) {
-  for (const Geom& s : kConvShapes)
-    for (int t : {1, 2, 3}) {
-      test::ThreadCountGuard threads(t);
-      SCOPED_TRACE("N=" + std::to_string(s.N) + " C=" + std::to_string(s.C) + " threads=" + std::to_string(t));
-      check_conv_fast(s.conv(), /*integers=*/true);
-    }
-}
-
-// Linear: x (N,I), w (O,I).
-void check_linear_fast(const LinearGeom& g, bool integers) {
-  auto gen = [&](std::uint64_t s, i64 n) {
-    return integers ? test::int_values(s, n, -3, 3) : test::uniform_values(s, n);
-  };
-  const auto x = gen(11, g.N * g.I), w = gen(12, g.O * g.I), b = gen(13, g.O), dy = gen(14, g.N * g.O);
-  std::vector<float> y(dy.size()), dx(x.size()), dw(w.size()), db(b.size());
-  cpu::linear_fwd_fast(x.data(), w.data(), b.data(), y.data(), g);
-  cpu::linear_bwd_data_fast(dy.data(), w.data(), dx.data(), g);
-  cpu::linear_bwd_weight_fast(dy.data(), x.data(), dw.data(), db.data(), g);
-  RefOut ry(y.size()), rdx(dx.size()), rdw(dw.size()), rdb(db.size());
-  for (i64 n = 0; n < g.N; ++n)
-    for (i64 o = 0; o < g.O; ++o) {
-      const size_t yo = static_cast<size_t>(n * g.O + o);
-      ry.add(yo, b[size_t(o)]);
-      rdb.add(size_t(o), dy[yo]);
-      for (i64 i = 0; i < g.I; ++i) {
-        const size_t xo = static_cast<size_t>(n * g.I + i), wo = static_cast<size_t>(o * g.I + i);
-        ry.add(yo, double(x[xo]) * w[wo]);
-        rdx.add(xo, double(dy[yo]) * w[wo]);
-        rdw.add(wo, double(dy[yo]) * x[xo]);
-      }
-    }
-  if (integers) {
-    EXPECT_TRUE(bitwise_equal(y, ry.rounded(), "linear_fwd_fast"));
-    EXPECT_TRUE(bitwise_equal(dx, rdx.rounded(), "linear_bwd_data_fast"));
-    EXPECT_TRUE(bitwise_equal(dw, rdw.rounded(), "linear_bwd_weight_fast dw"));
-    EXPECT_TRUE(bitwise_equal(db, rdb.rounded(), "linear_bwd_weight_fast db"));
-  } else {
-    EXPECT_TRUE(within_bounds(y, ry.value, ry.bounds(), "linear_fwd_fast"));
-    EXPECT_TRUE(within_bounds(dx, rdx.value, rdx.bounds(), "linear_bwd_data_fast"));
-    EXPECT_TRUE(within_bounds(dw, rdw.value, rdw.bounds(), "linear_bwd_weight_fast dw"));
-    EXPECT_TRUE(within_bounds(db, rdb.value, rdb.bounds(), "linear_bwd_weight_fast db"));
-  }
-}
-
-const std::vector<LinearGeom> kLinearShapes = {{32, 320, 50}, {37, 50, 10}, {3, 7, 5}, {100, 33, 17}};
-
-TEST(LinearFast, CpuFastWithinFloat64Reference) {
-  for (const LinearGeom& g : kLinearShapes)
-    for (int t : {1, 2, 7}) {
-      test::ThreadCountGuard threads(t);
-      SCOPED_TRACE("N=" + std::to_string(g.N) + " I=" + std::to_string(g.I) + " threads=" + std::to_string(t));
-      check_linear_fast(g, false);
-    }
-}
-
-TEST(LinearFast, CpuFastExactOnIntegerInputs) {
-  for (const LinearGeom& g : kLinearShapes)
-    for (int t : {1, 2, 3}) {
-      test::ThreadCountGuard threads(t);
-      SCOPED_TRACE("N=" + std::to_string(g.N) + " I=" + std::to_string(g.I) + " threads=" + std::to_string(t));
-      check_linear_fast(g, true);
-    }
 }
 
 TEST(SumFast, CpuFastWithinFloat64ReferenceAndExactOnIntegers) {

@@ -39,50 +39,6 @@ NllRun run_nll(const std::vector<float>& logp, const std::vector<i64>& t, i64 ro
   return {loss.item(), lp.grad().to_vector()};
 }
 
-TEST(NllLossFwd, WithinFloat64Reference) {
-  // Longest chain: 8 additions inside a chunk, then ceil(N/8) partial additions, then one
-  // division: |err| <= chain_bound(8 + chunks, sum|picked|) / N + chain_bound(1, |loss|).
-  const i64 rows = 1000, cols = 10;
-  const auto logp = test::uniform_values(1, rows * cols, -6.0f, 0.0f);
-  const auto t = targets(2, rows, cols);
-  const float got = run_nll(logp, t, rows, cols, 1.0f).loss;
-  const auto r = ref::nll_loss_fwd(test::to_double(logp), t, rows, cols);
-  ASSERT_GT(r.abs_sum, 0);
-  const double chunks = static_cast<double>(kernels::num_chunks(rows, kernels::kBatchChunk));
-  const double bound = test::chain_bound(8 + chunks, r.abs_sum) / rows + test::chain_bound(1, std::fabs(r.loss));
-  EXPECT_TRUE(test::within_bounds({got}, {r.loss}, {bound}));
-}
-
-TEST(NllLoss, ExactOnIntegerInputs) {
-  // Integer logp in [-20, 0]: every partial and the total are exact integers; N = 1024 is a
-  // power of two, so the division is exact too, and dloss = 3 gives dlogp = -3/1024 exactly.
-  const i64 rows = 1024, cols = 7;
-  const auto logp = test::int_values(3, rows * cols, -20, 0);
-  const auto t = targets(4, rows, cols);
-  const NllRun got = run_nll(logp, t, rows, cols, 3.0f);
-  const auto r = ref::nll_loss_fwd(test::to_double(logp), t, rows, cols);
-  ASSERT_NE(r.loss, 0.0);
-  EXPECT_TRUE(bitwise_equal({got.loss}, {static_cast<float>(r.loss)}));
-  const auto rd = ref::nll_loss_bwd(3.0, t, rows, cols);
-  EXPECT_TRUE(bitwise_equal(got.dlogp, std::vector<float>(rd.begin(), rd.end())));
-}
-
-TEST(NllLoss, DetBitwiseAcrossThreadsAndRunToRun) {
-  // 5000 rows: 625 chunks of 8 (39 jobs of the 16-chunk grain), backward 20 jobs of 256 rows.
-  const i64 rows = 5000, cols = 10;
-  const auto logp = test::uniform_values(5, rows * cols, -5.0f, 0.0f);
-  const auto t = targets(6, rows, cols);
-  auto run = [&] {
-    NllRun r = run_nll(logp, t, rows, cols, 0.7f);
-    r.dlogp.push_back(r.loss);
-    return r.dlogp;
-  };
-  const auto results = test::at_each_thread_count(run);
-  for (size_t i = 1; i < results.size(); ++i)
-    EXPECT_TRUE(bitwise_equal(results[i], results[0], "threads=" + std::to_string(test::kThreadCounts[i])));
-  EXPECT_TRUE(bitwise_equal(run(), results.back(), "run to run"));
-}
-
 TEST(NllLoss, DocumentedOrder) {
   // docs/ordering.md#nll_loss-forward/-backward restated: chunks of 8 samples from zero,
   // partials added in chunk order from zero, -(total) / N; dlogp[n, t_n] = -(dloss / N).
@@ -104,25 +60,6 @@ TEST(NllLoss, DocumentedOrder) {
     EXPECT_TRUE(bitwise_equal({got.loss}, {loss}, "forward, N=" + std::to_string(rows)));
     EXPECT_TRUE(bitwise_equal(got.dlogp, d, "backward, N=" + std::to_string(rows)));
   }
-}
-
-TEST(NllLoss, GradCheck) {
-  const i64 rows = 19, cols = 4;  // three chunks, the last one partial
-  std::vector<double> logp(rows * cols);
-  for (size_t i = 0; i < logp.size(); ++i) logp[i] = test::hash_uniform(9, i, -4.0f, 0.0f);
-  const auto t = targets(10, rows, cols);
-  auto fwd = [&](const std::vector<double>& v) {
-    std::vector<double> partial(kernels::num_chunks(rows, kernels::kBatchChunk));
-    for (size_t c = 0; c < partial.size(); ++c)
-      partial[c] = kernels::nll_loss_fwd_partial(v.data(), t.data(), rows, cols, static_cast<i64>(c));
-    return std::vector<double>{kernels::nll_loss_fwd_finish(partial.data(), rows)};
-  };
-  auto vjp = [&](const std::vector<double>& v, const std::vector<double>& dy) {
-    std::vector<double> d(v.size(), 0.0);
-    for (i64 n = 0; n < rows; ++n) d[n * cols + t[n]] = kernels::nll_loss_bwd_value(dy[0], rows);
-    return d;
-  };
-  EXPECT_TRUE(test::gradcheck(fwd, vjp, logp));
 }
 
 void expect_error(const std::function<void()>& f, std::initializer_list<std::string> fragments) {
