@@ -32,6 +32,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
 /// x: (N,C,H,W) -> (N,C,P,Q); stride defaults to the kernel size. First index wins on ties; NaN propagates.
 Tensor max_pool2d(const Tensor& x, i64 kernel_size, i64 stride = 0);
 
+/// x: (N,C,H,W) -> (N,C,P,Q), the mean of each window; stride defaults to the kernel size.
+Tensor avg_pool2d(const Tensor& x, i64 kernel_size, i64 stride = 0);
+
 /// x: (N,I), weight: (O,I), bias: (O) -> (N,O).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
