@@ -45,6 +45,8 @@ void SGD::step() {
     Tensor& v = buffers_[i].tensor;
     kernel<OpKind::SgdUpdate>(p.device())(p.data<float>(), v.data<float>(), g.data<float>(), lr_, momentum_,
                                           p.numel());
+    p.bump_version();  // a forward that saved p, not yet backpropagated, must not use the new values
+    if (momentum_ != 0.0f) v.bump_version();
   }
 }
 
