@@ -1,4 +1,4 @@
-// Shared by the benchmarks (llm.c dev/cuda on Google Benchmark, see ../shared/STYLE.md):
+// Shared by the benchmarks (in the manner of llm.c's dev/cuda benchmarks, on Google Benchmark):
 // the run context (CPU model, threads, -march level), validation verdicts, and the
 // "validate, then time" wrapper: a variant whose output fails validation posts an error,
 // never a time.

@@ -23,6 +23,19 @@ void accumulate(Tensor& slot, const Tensor& contribution) {
 Node::Node(std::string name)
     : name_(std::move(name)), sequence_(g_next_sequence.fetch_add(1)), mode_(current_mode()) {}
 
+void Node::save(const char* what, const Tensor& t) {
+  saved_.push_back(t.defined() ? t.detach() : Tensor());
+  saved_versions_.push_back({what, t.defined() ? t.version() : 0});
+}
+
+void Node::check_saved_versions() const {
+  for (size_t i = 0; i < saved_.size(); ++i) {
+    const SavedVersion& s = saved_versions_[i];
+    LS_CHECK(!saved_[i].defined() || saved_[i].version() == s.version, Error, name_, ": the ", s.what,
+             " saved for backward was modified in place (version ", s.version, " -> ", saved_[i].version(), ")");
+  }
+}
+
 bool grad_enabled() { return t_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
@@ -77,6 +90,7 @@ void run_backward(const Tensor& root) {
     const Tensor grad_output = it->second;
     pending.erase(it);
 
+    node->check_saved_versions();
     std::vector<Tensor> grads;
     {
       ModeGuard mode(node->mode());

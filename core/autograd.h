@@ -6,6 +6,10 @@
 // depends only on the program, never on hashing or pointers), so the gradients flowing into
 // a tensor used several times are summed in a fixed order: by decreasing consumer sequence
 // number. See docs/ordering.md#autograd-accumulation.
+//
+// The tensors a backward formula reads are saved explicitly (Node::save) with their storage
+// version; backward refuses to run a node whose saved tensor was written in place since, as
+// PyTorch does, rather than return a gradient of values the forward never saw.
 #pragma once
 
 #include <cstdint>
@@ -31,11 +35,25 @@ class Node {
   Mode mode() const { return mode_; }
   std::vector<Tensor>& inputs() { return inputs_; }
 
+  // Keeps t (detached: saving never keeps its history alive) for backward(), at its current
+  // version; `what` names it in the error ("weight", "input", "output"). An undefined t is
+  // kept as such (a tensor this backward does not need) and never checked.
+  void save(const char* what, const Tensor& t);
+  const std::vector<Tensor>& saved() const { return saved_; }
+  // Throws "<op>: the <what> saved for backward was modified in place (version a -> b)".
+  void check_saved_versions() const;
+
  private:
+  struct SavedVersion {
+    const char* what;
+    std::uint64_t version;
+  };
   std::string name_;
   std::uint64_t sequence_;
   Mode mode_;
   std::vector<Tensor> inputs_;
+  std::vector<Tensor> saved_;
+  std::vector<SavedVersion> saved_versions_;  // one per saved_ entry
 };
 
 bool grad_enabled();

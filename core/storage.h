@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "core/device.h"
@@ -27,6 +28,11 @@ class Storage {
   void* data() { return data_; }
   const void* data() const { return data_; }
 
+  // How many in-place writes the bytes have had (ops::fill_, an SGD step, Tensor::bump_version);
+  // shared by every view. Autograd compares it with the version a node saved a tensor at.
+  std::uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
   // Installed by a device backend (cuda/) at start-up; CPU is built in.
   static void set_allocator(Device device, Allocator allocator);
 
@@ -40,6 +46,7 @@ class Storage {
   Device device_;
   std::size_t bytes_;
   void* data_;
+  std::uint64_t version_ = 0;
 };
 
 }  // namespace lockstep

@@ -105,6 +105,9 @@ std::vector<i64> Tensor::to_int_vector() const {
   return std::vector<i64>(p, p + numel());
 }
 
+std::uint64_t Tensor::version() const { return checked(impl_).storage->version(); }
+void Tensor::bump_version() { checked(impl_).storage->bump_version(); }
+
 float Tensor::item() const {
   LS_CHECK(numel() == 1, ShapeError, "item: expected a one-element tensor, got shape ", shape());
   return to_vector()[0];

@@ -2,6 +2,7 @@
 // storage, plus the autograd fields. Views (reshape, flatten) share storage.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,12 @@ class Tensor {
   std::vector<float> to_vector() const;
   std::vector<i64> to_int_vector() const;
   float item() const;
+
+  // In-place writes, counted on the storage (so views share the count): every in-place API
+  // bumps it, and code writing through data<T>() into a tensor that may be saved for backward
+  // calls bump_version(). Backward refuses a saved tensor whose version moved.
+  std::uint64_t version() const;
+  void bump_version();
 
   // Autograd.
   bool requires_grad() const;

@@ -1,10 +1,14 @@
-// CPU conv2d, deterministic. Each pass packs im2col-style panels and runs register-blocked
-// chain tiles (kernels/conv2d.h, Note [Chain tiles]): every output's chain is the canonical
-// one of kernels/conv2d.h, vectorised only across independent outputs. Threads take whole
-// (sample, panel) items or whole batch chunks, so results do not depend on the thread count.
-// Packed zero taps can only flip the sign of an output that is exactly zero (Note [Zero taps]):
-// such outputs are recomputed with the element form. With non-finite multipliers the row
-// forms run instead. See docs/ordering.md#conv2d-forward.
+// CPU conv2d, deterministic: register-blocked chain tiles (kernels/conv2d.h, Note [Chain
+// tiles]). At stride 1 (every layer of the reference CNN) no panel is packed: the forward and
+// backward-data tiles read a zero-framed copy of each sample's x or dy (backward data: while
+// the padding is below the kernel size), and the weight gradient reads x in place through tap
+// offsets (a zero-framed copy when padded) with dy transposed once. Other cases pack
+// im2col-style panels and run the tiles on those. Every output's chain is the canonical one
+// of kernels/conv2d.h, vectorised only across independent outputs. Threads take whole
+// samples, (sample, panel) items or whole batch chunks, so results do not depend on the
+// thread count. Zero taps, packed or framed, can only flip the sign of an output that is
+// exactly zero (Note [Zero taps]): such outputs are recomputed with the element form. With
+// non-finite multipliers the row forms run instead. See docs/ordering.md#conv2d-forward.
 #include <algorithm>
 #include <vector>
 

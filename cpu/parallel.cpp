@@ -1,6 +1,7 @@
 #include "cpu/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -31,13 +32,15 @@ class Pool {
   explicit Pool(int threads) { resize(threads); }
   ~Pool() { stop(); }
 
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  // Read without any lock: a parallel body may ask while its region holds g_pool_mutex.
+  int size() const { return size_.load(std::memory_order_relaxed); }
 
   void resize(int threads) {
     stop();
     stopping_ = false;
     // A new worker has seen every job so far: it must wait for the next generation.
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, g = generation_] { loop(i, g); });
+    size_.store(threads, std::memory_order_relaxed);
   }
 
   void run(int jobs, const std::function<void(int)>& job) {
@@ -93,6 +96,7 @@ class Pool {
   }
 
   std::vector<std::thread> workers_;
+  std::atomic<int> size_{1};
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* job_ = nullptr;
@@ -102,7 +106,9 @@ class Pool {
   std::exception_ptr error_;
 };
 
-std::mutex g_pool_mutex;  // one parallel_for at a time; nested calls run inline
+// Held for a whole parallel region (one parallel_for at a time; nested calls run inline) and
+// for a resize; num_threads() does not take it, so a body may call it.
+std::mutex g_pool_mutex;
 Pool& pool() {
   static Pool p(threads_from_environment());
   return p;
@@ -111,13 +117,12 @@ thread_local bool t_inside_parallel = false;
 
 }  // namespace
 
-int num_threads() {
-  std::lock_guard<std::mutex> g(g_pool_mutex);
-  return pool().size();
-}
+int num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
   LS_CHECK(n >= 1 && n <= 4096, Error, "set_num_threads: expected a count in [1, 4096], got ", n);
+  // Why an error: the region running this body holds the pool, so waiting for it never ends.
+  LS_CHECK(!t_inside_parallel, Error, "set_num_threads: called from inside a parallel_for body, expected outside");
   std::lock_guard<std::mutex> g(g_pool_mutex);
   if (pool().size() != n) pool().resize(n);
 }

@@ -9,8 +9,8 @@
 
 namespace lockstep {
 
-int num_threads();
-void set_num_threads(int n);  // n >= 1
+int num_threads();             // callable anywhere, a parallel_for body included
+void set_num_threads(int n);  // n >= 1; not from inside a parallel_for body (an Error)
 
 namespace cpu {
 

@@ -1,4 +1,4 @@
-// IDX files (LeCun's MNIST format, ../shared/REFERENCE.md §3): unsigned-byte images and
+// IDX files (LeCun's MNIST format, docs/sources.md#mnist-data): unsigned-byte images and
 // labels, plain or gzip-compressed (detected by the 1f 8b magic, not the file name), and
 // the four-file MNIST directory layout that MNIST, Fashion-MNIST and our data/mnist share.
 // Every check failure is an IoError naming the file, the byte offset (in the decompressed

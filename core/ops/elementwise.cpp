@@ -28,10 +28,12 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor y = empty_like(a);
   kernel<OpKind::Mul>(a.device())(a.data<float>(), b.data<float>(), y.data<float>(), a.numel());
   if (any_requires_grad({&a, &b})) {
-    const Tensor a_saved = a.detach(), b_saved = b.detach();
-    record(y, "mul", {a, b}, [a_saved, b_saved](const Tensor& dy) {
-      return std::vector<Tensor>{mul(dy, b_saved), mul(dy, a_saved)};
-    });
+    // da reads b and db reads a; a gradient nobody needs is neither computed nor saved for.
+    const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+    record(y, "mul", {a, b}, {{"a", need_b ? a : Tensor()}, {"b", need_a ? b : Tensor()}},
+           [need_a, need_b](const Tensor& dy, const std::vector<Tensor>& saved) {
+             return std::vector<Tensor>{need_a ? mul(dy, saved[1]) : Tensor(), need_b ? mul(dy, saved[0]) : Tensor()};
+           });
   }
   return y;
 }
@@ -48,6 +50,7 @@ Tensor scale(const Tensor& x, float s) {
 void fill_(Tensor& t, float value) {
   check_float("fill_", "t", t);
   kernel<OpKind::Fill>(t.device())(t.data<float>(), value, t.numel());
+  t.bump_version();
 }
 
 }  // namespace lockstep::ops

@@ -22,16 +22,20 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor y = empty_like(x, {N, O});
   kernel<OpKind::LinearFwd>(x.device())(x.data<float>(), weight.data<float>(), bias.data<float>(), y.data<float>(), g);
   if (any_requires_grad({&x, &weight, &bias})) {
-    const Tensor xs = x.detach(), ws = weight.detach();
     const bool need_x = x.requires_grad(), need_params = weight.requires_grad() || bias.requires_grad();
-    record(y, "linear", {x, weight, bias}, [xs, ws, g, need_x, need_params](const Tensor& dy) {
+    // dx reads the weight, dw and db read the input.
+    const std::initializer_list<ToSave> to_save = {{"input", need_params ? x : Tensor()},
+                                                   {"weight", need_x ? weight : Tensor()}};
+    record(y, "linear", {x, weight, bias}, to_save, [g, need_x, need_params](const Tensor& dy,
+                                                                            const std::vector<Tensor>& saved) {
+      const Tensor &xs = saved[0], &ws = saved[1];
       std::vector<Tensor> grads(3);
       if (need_x) {
-        grads[0] = empty_like(dy, xs.shape());
+        grads[0] = empty_like(dy, {g.N, g.I});
         kernel<OpKind::LinearBwdData>(dy.device())(dy.data<float>(), ws.data<float>(), grads[0].data<float>(), g);
       }
       if (need_params) {
-        grads[1] = empty_like(dy, ws.shape());
+        grads[1] = empty_like(dy, {g.O, g.I});
         grads[2] = empty_like(dy, {g.O});
         kernel<OpKind::LinearBwdWeight>(dy.device())(dy.data<float>(), xs.data<float>(), grads[1].data<float>(),
                                                      grads[2].data<float>(), g);

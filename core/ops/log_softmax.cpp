@@ -13,10 +13,9 @@ Tensor log_softmax(const Tensor& x) {
   Tensor y = empty_like(x);
   kernel<OpKind::LogSoftmaxFwd>(x.device())(x.data<float>(), y.data<float>(), rows, cols);
   if (any_requires_grad({&x})) {
-    const Tensor y_saved = y.detach();
-    record(y, "log_softmax", {x}, [y_saved, rows, cols](const Tensor& dy) {
+    record(y, "log_softmax", {x}, {{"output", y}}, [rows, cols](const Tensor& dy, const std::vector<Tensor>& saved) {
       Tensor dx = empty_like(dy);
-      kernel<OpKind::LogSoftmaxBwd>(dy.device())(dy.data<float>(), y_saved.data<float>(), dx.data<float>(), rows,
+      kernel<OpKind::LogSoftmaxBwd>(dy.device())(dy.data<float>(), saved[0].data<float>(), dx.data<float>(), rows,
                                                  cols);
       return std::vector<Tensor>{dx};
     });

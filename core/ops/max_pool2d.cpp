@@ -24,10 +24,10 @@ Tensor max_pool2d(const Tensor& x, i64 kernel_size, i64 stride) {
   Tensor argmax = Tensor::empty(Shape{N, C, P, Q}, DType::I64, x.device());
   if (y.numel() > 0) kernel<OpKind::MaxPool2dFwd>(x.device())(x.data<float>(), y.data<float>(), argmax.data<i64>(), g);
   if (any_requires_grad({&x})) {
-    record(y, "max_pool2d", {x}, [argmax, g](const Tensor& dy) {
+    record(y, "max_pool2d", {x}, {{"argmax", argmax}}, [g](const Tensor& dy, const std::vector<Tensor>& saved) {
       Tensor dx = empty_like(dy, Shape{g.N, g.C, g.H, g.W});
       if (dx.numel() > 0)
-        kernel<OpKind::MaxPool2dBwd>(dy.device())(dy.data<float>(), argmax.data<i64>(), dx.data<float>(), g);
+        kernel<OpKind::MaxPool2dBwd>(dy.device())(dy.data<float>(), saved[0].data<i64>(), dx.data<float>(), g);
       return std::vector<Tensor>{dx};
     });
   }

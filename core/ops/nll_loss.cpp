@@ -27,13 +27,14 @@ Tensor nll_loss(const Tensor& logp, const Tensor& target) {
   Tensor loss = empty_like(logp, Shape{});
   kernel<OpKind::NllLossFwd>(logp.device())(logp.data<float>(), target.data<i64>(), loss.data<float>(), rows, cols);
   if (any_requires_grad({&logp})) {
-    const Tensor target_saved = target.clone();  // the validated values, whatever the caller does next
-    record(loss, "nll_loss", {logp}, [target_saved, rows, cols](const Tensor& dloss) {
-      Tensor dlogp = empty_like(dloss, Shape{rows, cols});
-      kernel<OpKind::NllLossBwd>(dloss.device())(dloss.data<float>(), target_saved.data<i64>(),
-                                                 dlogp.data<float>(), rows, cols);
-      return std::vector<Tensor>{dlogp};
-    });
+    // A copy: the validated values, whatever the caller does to `target` next.
+    record(loss, "nll_loss", {logp}, {{"target", target.clone()}},
+           [rows, cols](const Tensor& dloss, const std::vector<Tensor>& saved) {
+             Tensor dlogp = empty_like(dloss, Shape{rows, cols});
+             kernel<OpKind::NllLossBwd>(dloss.device())(dloss.data<float>(), saved[0].data<i64>(),
+                                                        dlogp.data<float>(), rows, cols);
+             return std::vector<Tensor>{dlogp};
+           });
   }
   return loss;
 }

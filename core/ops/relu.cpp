@@ -10,10 +10,9 @@ Tensor relu(const Tensor& x) {
   Tensor y = empty_like(x);
   kernel<OpKind::ReluFwd>(x.device())(x.data<float>(), y.data<float>(), x.numel());
   if (any_requires_grad({&x})) {
-    const Tensor x_saved = x.detach();
-    record(y, "relu", {x}, [x_saved](const Tensor& dy) {
+    record(y, "relu", {x}, {{"input", x}}, [](const Tensor& dy, const std::vector<Tensor>& saved) {
       Tensor dx = empty_like(dy);
-      kernel<OpKind::ReluBwd>(dy.device())(dy.data<float>(), x_saved.data<float>(), dx.data<float>(), dy.numel());
+      kernel<OpKind::ReluBwd>(dy.device())(dy.data<float>(), saved[0].data<float>(), dx.data<float>(), dy.numel());
       return std::vector<Tensor>{dx};
     });
   }

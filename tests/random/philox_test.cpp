@@ -1,4 +1,4 @@
-// Philox4x32 known-answer vectors (Random123 tests/kat_vectors via ../shared/REFERENCE.md §1),
+// Philox4x32 known-answer vectors (Random123 tests/kat_vectors, docs/sources.md#philox4x32-10),
 // the keying helpers against the independent reference, and the two canonical conversions.
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@ struct Kat {
   std::uint32_t ctr[4], key[2], out[4];
 };
 
-// ../shared/REFERENCE.md §1: zeros, ones, digits of pi; 10 rounds then 7.
+// docs/sources.md#philox4x32-10: zeros, ones, digits of pi; 10 rounds then 7.
 constexpr Kat kKats[] = {
     {10, {0, 0, 0, 0}, {0, 0}, {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
     {10, {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}, {0xffffffffu, 0xffffffffu},

