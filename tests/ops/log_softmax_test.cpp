@@ -1,6 +1,6 @@
-// log_softmax: float64 reference with derived bounds (using the measured exp/log accuracy
-// of kernels/math.h), thread independence, the documented order, a double-precision
-// gradient check, special values, the log_softmax + nll_loss gradient and error paths.
+// log_softmax: the documented order, special values, the log_softmax + nll_loss gradient
+// and error paths. The float64 reference bounds, thread independence and gradient check are
+// the op harness's (tests/ops/cases/log_softmax.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,8 +14,6 @@
 #include "tests/reference/log_softmax_ref.h"
 #include "tests/support/compare.h"
 #include "tests/support/data.h"
-#include "tests/support/gradcheck.h"
-#include "tests/support/threads.h"
 
 namespace lockstep {
 namespace {
@@ -48,58 +46,6 @@ LsRun run_log_softmax(const std::vector<float>& x, i64 rows, i64 cols, const std
   return {y.to_vector(), xt.grad().to_vector()};
 }
 
-TEST(LogSoftmaxFwd, WithinFloat64Reference) {
-  const i64 rows = 64, cols = 10;
-  const auto x = test::uniform_values(1, rows * cols, -8.0f, 8.0f);
-  const auto y = ops::log_softmax(Tensor::from_vector(x, {rows, cols})).to_vector();
-  const auto r = ref::log_softmax_fwd(test::to_double(x), rows, cols);
-  std::vector<double> bound(y.size());
-  for (i64 i = 0; i < rows * cols; ++i) bound[i] = forward_bound(r, i / cols, cols, r.y[i]);
-  EXPECT_TRUE(test::within_bounds(y, r.y, bound));
-  double worst = 0;
-  for (i64 i = 0; i < rows * cols; ++i) worst = std::max(worst, std::fabs(y[i] - r.y[i]) / bound[i]);
-  std::printf("log_softmax forward: max |error| / bound = %.3f\n", worst);
-}
-
-TEST(LogSoftmaxBwd, WithinFloat64Reference) {
-  // Given the float y, the order is: S = C-term chain of dy (chain_bound(C, sum|dy|)),
-  // p = exp(y) (kExpUlp ulp), p*S (1 rounding), dy - p*S (1 rounding).
-  const i64 rows = 64, cols = 10;
-  const auto x = test::uniform_values(2, rows * cols, -8.0f, 8.0f);
-  const auto g = test::uniform_values(3, rows * cols);
-  const LsRun got = run_log_softmax(x, rows, cols, g);
-  const auto ry = test::to_double(got.y);
-  const auto rdx = ref::log_softmax_bwd(test::to_double(g), ry, rows, cols);
-  std::vector<double> bound(rdx.size());
-  for (i64 r = 0; r < rows; ++r) {
-    double S = 0, abs_dy = 0;
-    for (i64 j = 0; j < cols; ++j) S += g[r * cols + j], abs_dy += std::fabs(g[r * cols + j]);
-    for (i64 j = 0; j < cols; ++j) {
-      const size_t i = static_cast<size_t>(r * cols + j);
-      const double p = std::exp(ry[i]);
-      bound[i] = chain_bound(1, std::fabs(rdx[i])) + chain_bound(1, p * std::fabs(S)) + p * chain_bound(cols, abs_dy) +
-                 std::fabs(S) * chain_bound(kExpUlp, p);
-    }
-  }
-  EXPECT_TRUE(test::within_bounds(got.dx, rdx, bound));
-}
-
-TEST(LogSoftmax, DetBitwiseAcrossThreadsAndRunToRun) {
-  // 1000 rows: 63 jobs of the 16-row grain, so every thread count splits the rows.
-  const i64 rows = 1000, cols = 10;
-  const auto x = test::uniform_values(4, rows * cols, -5.0f, 5.0f);
-  const auto g = test::uniform_values(5, rows * cols);
-  auto run = [&] {
-    LsRun r = run_log_softmax(x, rows, cols, g);
-    r.y.insert(r.y.end(), r.dx.begin(), r.dx.end());
-    return r.y;
-  };
-  const auto results = test::at_each_thread_count(run);
-  for (size_t i = 1; i < results.size(); ++i)
-    EXPECT_TRUE(bitwise_equal(results[i], results[0], "threads=" + std::to_string(test::kThreadCounts[i])));
-  EXPECT_TRUE(bitwise_equal(run(), results.back(), "run to run"));
-}
-
 TEST(LogSoftmax, DocumentedOrder) {
   // docs/ordering.md#log_softmax-forward/-backward in plain float loops; exp and log are
   // kernels/math.h's, which tests/kernels/math_test.cpp checks on their own.
@@ -126,25 +72,6 @@ TEST(LogSoftmax, DocumentedOrder) {
   }
   EXPECT_TRUE(bitwise_equal(got.y, y, "forward"));
   EXPECT_TRUE(bitwise_equal(got.dx, dx, "backward"));
-}
-
-TEST(LogSoftmax, GradCheck) {
-  const i64 rows = 3, cols = 5;
-  std::vector<double> x(rows * cols);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = test::hash_uniform(8, i, -3.0f, 3.0f);
-  auto fwd = [=](const std::vector<double>& v) {
-    std::vector<double> y(v.size());
-    for (i64 r = 0; r < rows; ++r) kernels::log_softmax_fwd_row(v.data() + r * cols, y.data() + r * cols, cols);
-    return y;
-  };
-  auto vjp = [=](const std::vector<double>& v, const std::vector<double>& dy) {
-    const std::vector<double> y = fwd(v);
-    std::vector<double> dx(v.size());
-    for (i64 r = 0; r < rows; ++r)
-      kernels::log_softmax_bwd_row(dy.data() + r * cols, y.data() + r * cols, dx.data() + r * cols, cols);
-    return dx;
-  };
-  EXPECT_TRUE(test::gradcheck(fwd, vjp, x));
 }
 
 TEST(LogSoftmax, SpecialValues) {
