@@ -2,6 +2,7 @@
 // element forms; the weight and bias gradients reduce over the batch in two kernels (one
 // thread per (output, batch chunk) partial, then one per output combining partials in chunk
 // order), the CPU's tree. See docs/ordering.md#conv2d-forward, #conv2d-backward-weight.
+#include "cuda/chunk_partials.h"
 #include "cuda/device.cuh"
 #include "cuda/kernels.h"
 #include "cuda/thread_bodies.h"
@@ -22,9 +23,6 @@ __global__ void conv2d_bwd_weight_partial_kernel(const float* dy, const float* x
 __global__ void conv2d_bwd_bias_partial_kernel(const float* dy, float* partial, kn::Conv2dGeom g, i64 n) {
   LS_GRID_STRIDE(t, n) partial[t] = conv2d_bwd_bias_partial_item(dy, g, t);
 }
-__global__ void combine_kernel(const float* partial, i64 chunks, float* out, i64 n) {
-  LS_GRID_STRIDE(t, n) out[t] = combine_item(partial, chunks, t);
-}
 
 }  // namespace
 
@@ -40,16 +38,13 @@ void conv2d_bwd_data_det(const float* dy, const float* w, float* dx, const Conv2
 
 void conv2d_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g, Cfg cfg) {
   const i64 chunks = batch_chunks(g.N), taps = g.K * g.C * g.R * g.S;
-  {
-    DeviceBuffer partial(static_cast<size_t>(taps * chunks) * sizeof(float));
-    LS_LAUNCH(conv2d_bwd_weight_partial_kernel, taps * chunks, cfg, dy, x, partial.as<float>(), g, taps * chunks);
-    LS_LAUNCH(combine_kernel, taps, cfg, partial.as<float>(), chunks, dw, taps);
-  }
-  if (db) {
-    DeviceBuffer partial(static_cast<size_t>(g.K * chunks) * sizeof(float));
-    LS_LAUNCH(conv2d_bwd_bias_partial_kernel, g.K * chunks, cfg, dy, partial.as<float>(), g, g.K * chunks);
-    LS_LAUNCH(combine_kernel, g.K, cfg, partial.as<float>(), chunks, db, g.K);
-  }
+  combine_chunk_partials(taps, chunks, dw, cfg, [&](float* partial, i64 count) {
+    LS_LAUNCH(conv2d_bwd_weight_partial_kernel, count, cfg, dy, x, partial, g, count);
+  });
+  if (db)
+    combine_chunk_partials(g.K, chunks, db, cfg, [&](float* partial, i64 count) {
+      LS_LAUNCH(conv2d_bwd_bias_partial_kernel, count, cfg, dy, partial, g, count);
+    });
 }
 
 }  // namespace lockstep::cuda

@@ -2,6 +2,7 @@
 // element forms; weight and bias gradients as partials per (output, batch chunk), combined
 // in chunk order (cuda/thread_bodies.h Note [Sub-batch partials]).
 // See docs/ordering.md#linear-forward, #linear-backward-weight.
+#include "cuda/chunk_partials.h"
 #include "cuda/device.cuh"
 #include "cuda/kernels.h"
 #include "cuda/thread_bodies.h"
@@ -22,9 +23,6 @@ __global__ void linear_bwd_weight_partial_kernel(const float* dy, const float* x
 __global__ void linear_bwd_bias_partial_kernel(const float* dy, float* partial, kn::LinearGeom g, i64 n) {
   LS_GRID_STRIDE(t, n) partial[t] = linear_bwd_bias_partial_item(dy, g, t);
 }
-__global__ void combine_kernel(const float* partial, i64 chunks, float* out, i64 n) {
-  LS_GRID_STRIDE(t, n) out[t] = combine_item(partial, chunks, t);
-}
 
 }  // namespace
 
@@ -38,16 +36,13 @@ void linear_bwd_data_det(const float* dy, const float* w, float* dx, const Linea
 
 void linear_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const LinearGeom& g, Cfg cfg) {
   const i64 chunks = batch_chunks(g.N), outs = g.O * g.I;
-  {
-    DeviceBuffer partial(static_cast<size_t>(outs * chunks) * sizeof(float));
-    LS_LAUNCH(linear_bwd_weight_partial_kernel, outs * chunks, cfg, dy, x, partial.as<float>(), g, outs * chunks);
-    LS_LAUNCH(combine_kernel, outs, cfg, partial.as<float>(), chunks, dw, outs);
-  }
-  if (db) {
-    DeviceBuffer partial(static_cast<size_t>(g.O * chunks) * sizeof(float));
-    LS_LAUNCH(linear_bwd_bias_partial_kernel, g.O * chunks, cfg, dy, partial.as<float>(), g, g.O * chunks);
-    LS_LAUNCH(combine_kernel, g.O, cfg, partial.as<float>(), chunks, db, g.O);
-  }
+  combine_chunk_partials(outs, chunks, dw, cfg, [&](float* partial, i64 count) {
+    LS_LAUNCH(linear_bwd_weight_partial_kernel, count, cfg, dy, x, partial, g, count);
+  });
+  if (db)
+    combine_chunk_partials(g.O, chunks, db, cfg, [&](float* partial, i64 count) {
+      LS_LAUNCH(linear_bwd_bias_partial_kernel, count, cfg, dy, partial, g, count);
+    });
 }
 
 }  // namespace lockstep::cuda
