@@ -8,8 +8,8 @@
 #include "bench/bench_common.h"
 #include "cpu/kernels.h"
 #include "kernels/conv2d.h"
-#include "tests/reference/conv2d_ref.h"
-#include "tests/support/data.h"
+#include "reference/conv2d_ref.h"
+#include "reference/data.h"
 
 namespace lockstep::bench {
 namespace {

@@ -10,7 +10,7 @@
 #include "bench/bench_common.h"
 #include "cpu/kernels.h"
 #include "kernels/linear.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 
 namespace lockstep::bench {
 namespace {

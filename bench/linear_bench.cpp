@@ -7,8 +7,8 @@
 #include "bench/bench_common.h"
 #include "cpu/kernels.h"
 #include "kernels/linear.h"
-#include "tests/reference/linear_ref.h"
-#include "tests/support/data.h"
+#include "reference/linear_ref.h"
+#include "reference/data.h"
 
 namespace lockstep::bench {
 namespace {

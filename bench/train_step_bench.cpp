@@ -9,8 +9,8 @@
 #include "core/mode.h"
 #include "nn/mnist_net.h"
 #include "nn/training.h"
-#include "tests/support/data.h"
-#include "tests/support/synthetic_mnist.h"
+#include "reference/data.h"
+#include "reference/synthetic_mnist.h"
 
 namespace lockstep::bench {
 namespace {

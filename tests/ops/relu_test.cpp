@@ -6,9 +6,9 @@
 
 #include "core/ops.h"
 #include "kernels/relu.h"
-#include "tests/reference/relu_ref.h"
+#include "reference/relu_ref.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/threads.h"
 

@@ -8,9 +8,9 @@
 
 #include "core/ops.h"
 #include "core/ops_random.h"
-#include "tests/reference/philox_ref.h"
+#include "reference/philox_ref.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/threads.h"
 
 namespace lockstep {

@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "nn/init.h"
-#include "tests/reference/philox_ref.h"
+#include "reference/philox_ref.h"
 #include "tests/support/compare.h"
 #include "tests/support/threads.h"
 

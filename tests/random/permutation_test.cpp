@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/random.h"
-#include "tests/reference/philox_ref.h"
+#include "reference/philox_ref.h"
 #include "tests/support/threads.h"
 
 namespace lockstep {

@@ -7,7 +7,7 @@
 
 #include "core/random.h"
 #include "kernels/philox.h"
-#include "tests/reference/philox_ref.h"
+#include "reference/philox_ref.h"
 
 namespace lockstep {
 namespace {

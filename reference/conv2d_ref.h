@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tests/reference/ref_sums.h"
+#include "reference/ref_sums.h"
 
 namespace lockstep::ref {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/reference/ref_sums.h"
+#include "reference/ref_sums.h"
 #include "tests/support/compare.h"
 
 namespace lockstep::test {
