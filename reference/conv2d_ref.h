@@ -24,82 +24,65 @@ struct Conv2dShape {
 };
 
 namespace conv2d_detail {
+// f(padded, plain) for every input element: its flat index in x zero-padded to
+// (N, C, H+2pad, W+2pad), and in x.
+template <class F>
+void for_each_input(const Conv2dShape& s, F f) {
+  const std::int64_t Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
+  for_each_3(s.N * s.C, s.H, s.W, [&](std::int64_t nc, std::int64_t h, std::int64_t w) {
+    f((nc * Hp + h + s.pad) * Wp + w + s.pad, (nc * s.H + h) * s.W + w);
+  });
+}
+
 // x zero-padded to (N, C, H+2pad, W+2pad).
 inline std::vector<double> pad_input(const std::vector<double>& x, const Conv2dShape& s) {
-  const std::int64_t Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
-  std::vector<double> xp(static_cast<size_t>(s.N * s.C * Hp * Wp), 0.0);
-  for (std::int64_t nc = 0; nc < s.N * s.C; ++nc)
-    for (std::int64_t h = 0; h < s.H; ++h)
-      for (std::int64_t w = 0; w < s.W; ++w)
-        xp[static_cast<size_t>((nc * Hp + h + s.pad) * Wp + w + s.pad)] = x[static_cast<size_t>((nc * s.H + h) * s.W + w)];
+  std::vector<double> xp(static_cast<size_t>(s.N * s.C * (s.H + 2 * s.pad) * (s.W + 2 * s.pad)), 0.0);
+  for_each_input(s, [&](std::int64_t padded, std::int64_t plain) { xp[static_cast<size_t>(padded)] = at(x, plain); });
   return xp;
+}
+
+// f(y, w, xpad) for every (output, tap) pair: the flat indices of y[n,k,p,q], w[k,c,r,t] and
+// xpad[n,c,p*stride+r,q*stride+t], in the order n, k, p, q, c, r, t (taps innermost).
+template <class F>
+void for_each_tap(const Conv2dShape& s, F f) {
+  const std::int64_t P = s.P(), Q = s.Q(), Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
+  for_each_3(s.N, s.K, P * Q, [&](std::int64_t n, std::int64_t k, std::int64_t pq) {
+    const std::int64_t p = pq / Q, q = pq % Q;
+    for_each_3(s.C, s.R, s.S, [&](std::int64_t c, std::int64_t r, std::int64_t t) {
+      f(((n * s.K + k) * P + p) * Q + q, ((k * s.C + c) * s.R + r) * s.S + t,
+        ((n * s.C + c) * Hp + p * s.stride + r) * Wp + q * s.stride + t);
+    });
+  });
 }
 }  // namespace conv2d_detail
 
-// y[n,k,p,q] = b[k] + sum_{c,r,s} xpad[n,c,p*stride+r,q*stride+s] * w[k,c,r,s].
+// y[n,k,p,q] = b[k] + sum_{c,r,s} xpad[n,c,p*stride+r,q*stride+s] * w[k,c,r,s]: per output the
+// bias first, then the taps in (c, r, s) order.
 inline RefSums conv2d_fwd(const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b,
                           const Conv2dShape& s) {
-  const std::int64_t P = s.P(), Q = s.Q(), Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
+  const std::int64_t PQ = s.P() * s.Q();
   const std::vector<double> xp = conv2d_detail::pad_input(x, s);
   RefSums y(s.y_size());
-  for (std::int64_t n = 0; n < s.N; ++n)
-    for (std::int64_t k = 0; k < s.K; ++k)
-      for (std::int64_t p = 0; p < P; ++p)
-        for (std::int64_t q = 0; q < Q; ++q) {
-          const std::int64_t o = ((n * s.K + k) * P + p) * Q + q;
-          y.add(o, b[static_cast<size_t>(k)]);
-          for (std::int64_t c = 0; c < s.C; ++c)
-            for (std::int64_t r = 0; r < s.R; ++r)
-              for (std::int64_t t = 0; t < s.S; ++t)
-                y.add(o, xp[static_cast<size_t>(((n * s.C + c) * Hp + p * s.stride + r) * Wp + q * s.stride + t)] *
-                             w[static_cast<size_t>(((k * s.C + c) * s.R + r) * s.S + t)]);
-        }
+  for_each_3(s.N, s.K, PQ, [&](std::int64_t n, std::int64_t k, std::int64_t pq) { y.add((n * s.K + k) * PQ + pq, at(b, k)); });
+  conv2d_detail::for_each_tap(s, [&](std::int64_t yi, std::int64_t wi, std::int64_t xi) { y.add(yi, at(xp, xi) * at(w, wi)); });
   return y;
 }
 
 // dx = the transpose of the forward map applied to dy: every output scatters dy * w onto the
 // padded input it read; the padding is cropped at the end.
 inline RefSums conv2d_bwd_data(const std::vector<double>& dy, const std::vector<double>& w, const Conv2dShape& s) {
-  const std::int64_t P = s.P(), Q = s.Q(), Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
-  RefSums dxp(s.N * s.C * Hp * Wp);
-  for (std::int64_t n = 0; n < s.N; ++n)
-    for (std::int64_t k = 0; k < s.K; ++k)
-      for (std::int64_t p = 0; p < P; ++p)
-        for (std::int64_t q = 0; q < Q; ++q)
-          for (std::int64_t c = 0; c < s.C; ++c)
-            for (std::int64_t r = 0; r < s.R; ++r)
-              for (std::int64_t t = 0; t < s.S; ++t)
-                dxp.add(((n * s.C + c) * Hp + p * s.stride + r) * Wp + q * s.stride + t,
-                        dy[static_cast<size_t>(((n * s.K + k) * P + p) * Q + q)] *
-                            w[static_cast<size_t>(((k * s.C + c) * s.R + r) * s.S + t)]);
+  RefSums dxp(s.N * s.C * (s.H + 2 * s.pad) * (s.W + 2 * s.pad));
+  conv2d_detail::for_each_tap(s, [&](std::int64_t yi, std::int64_t wi, std::int64_t xi) { dxp.add(xi, at(dy, yi) * at(w, wi)); });
   RefSums dx(s.x_size());
-  for (std::int64_t nc = 0; nc < s.N * s.C; ++nc)
-    for (std::int64_t h = 0; h < s.H; ++h)
-      for (std::int64_t x = 0; x < s.W; ++x) {
-        const size_t from = static_cast<size_t>((nc * Hp + h + s.pad) * Wp + x + s.pad);
-        const size_t to = static_cast<size_t>((nc * s.H + h) * s.W + x);
-        dx.value[to] = dxp.value[from];
-        dx.abs_sum[to] = dxp.abs_sum[from];
-        dx.terms[to] = dxp.terms[from];
-      }
+  conv2d_detail::for_each_input(s, [&](std::int64_t padded, std::int64_t plain) { dx.copy_from(dxp, padded, plain); });
   return dx;
 }
 
 // dw[k,c,r,s] = sum_{n,p,q} dy[n,k,p,q] * xpad[n,c,p*stride+r,q*stride+s].
 inline RefSums conv2d_bwd_weight(const std::vector<double>& dy, const std::vector<double>& x, const Conv2dShape& s) {
-  const std::int64_t P = s.P(), Q = s.Q(), Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
   const std::vector<double> xp = conv2d_detail::pad_input(x, s);
   RefSums dw(s.w_size());
-  for (std::int64_t n = 0; n < s.N; ++n)
-    for (std::int64_t k = 0; k < s.K; ++k)
-      for (std::int64_t p = 0; p < P; ++p)
-        for (std::int64_t q = 0; q < Q; ++q)
-          for (std::int64_t c = 0; c < s.C; ++c)
-            for (std::int64_t r = 0; r < s.R; ++r)
-              for (std::int64_t t = 0; t < s.S; ++t)
-                dw.add(((k * s.C + c) * s.R + r) * s.S + t,
-                       dy[static_cast<size_t>(((n * s.K + k) * P + p) * Q + q)] *
-                           xp[static_cast<size_t>(((n * s.C + c) * Hp + p * s.stride + r) * Wp + q * s.stride + t)]);
+  conv2d_detail::for_each_tap(s, [&](std::int64_t yi, std::int64_t wi, std::int64_t xi) { dw.add(wi, at(dy, yi) * at(xp, xi)); });
   return dw;
 }
 
@@ -107,9 +90,7 @@ inline RefSums conv2d_bwd_weight(const std::vector<double>& dy, const std::vecto
 inline RefSums conv2d_bwd_bias(const std::vector<double>& dy, const Conv2dShape& s) {
   const std::int64_t PQ = s.P() * s.Q();
   RefSums db(s.K);
-  for (std::int64_t n = 0; n < s.N; ++n)
-    for (std::int64_t k = 0; k < s.K; ++k)
-      for (std::int64_t i = 0; i < PQ; ++i) db.add(k, dy[static_cast<size_t>((n * s.K + k) * PQ + i)]);
+  for_each_3(s.N, s.K, PQ, [&](std::int64_t n, std::int64_t k, std::int64_t i) { db.add(k, at(dy, (n * s.K + k) * PQ + i)); });
   return db;
 }
 
