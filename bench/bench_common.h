@@ -1,15 +1,13 @@
-// Shared by the benchmarks (in the manner of llm.c's dev/cuda benchmarks, on Google Benchmark):
-// the run context (CPU model, threads, -march level), validation verdicts, and the
-// "validate, then time" wrapper: a variant whose output fails validation posts an error,
-// never a time.
+// Shared by the benchmarks (Google Benchmark, one executable per op): the run context (CPU
+// model, threads, -march level), validation verdicts, the "validate, then time" steps (a
+// variant whose output fails validation posts an error, never a time) and registration.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
-#include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,6 +15,10 @@
 #include <vector>
 
 #include "cpu/parallel.h"
+#include "cpu/thread_count_guard.h"
+#include "reference/bounds.h"
+#include "reference/mismatch.h"
+#include "reference/ref_sums.h"
 
 #ifndef LOCKSTEP_BENCH_ARCH
 #define LOCKSTEP_BENCH_ARCH "unknown"
@@ -46,32 +48,23 @@ inline void add_context() {
 // Empty when `got` equals `want` bit for bit; else a description of the first mismatch.
 inline std::string bitwise_verdict(const std::vector<float>& got, const std::vector<float>& want) {
   if (got.size() != want.size()) return "size mismatch";
-  size_t bad = 0, first = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    std::uint32_t a, b;
-    std::memcpy(&a, &got[i], 4);
-    std::memcpy(&b, &want[i], 4);
-    if (a != b && !(std::isnan(got[i]) && std::isnan(want[i])))
-      if (bad++ == 0) first = i;
-  }
-  if (bad == 0) return "";
-  return std::to_string(bad) + " of " + std::to_string(got.size()) + " outputs differ from the canonical order (first at " +
-         std::to_string(first) + ": " + std::to_string(got[first]) + " vs " + std::to_string(want[first]) + ")";
+  const test::Mismatches m = test::bitwise_mismatches(got, want);
+  if (m.count == 0) return "";
+  return std::to_string(m.count) + " of " + std::to_string(got.size()) +
+         " outputs differ from the canonical order (first at " + std::to_string(m.first) + ": " +
+         std::to_string(got[m.first]) + " vs " + std::to_string(want[m.first]) + ")";
 }
 
-// Empty when |got - ref| <= 2 (terms+1) u sum|terms| everywhere (Higham eq. 3.5, any order).
-inline std::string tolerance_verdict(const std::vector<float>& got, const std::vector<double>& ref,
-                                     const std::vector<double>& abs_sum, const std::vector<std::int64_t>& terms) {
-  if (got.size() != ref.size()) return "size mismatch";
-  size_t bad = 0, first = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double bound = 2.0 * static_cast<double>(terms[i] + 1) * 5.9604644775390625e-08 * abs_sum[i];
-    if (!(std::fabs(static_cast<double>(got[i]) - ref[i]) <= bound))
-      if (bad++ == 0) first = i;
-  }
-  if (bad == 0) return "";
-  return std::to_string(bad) + " of " + std::to_string(got.size()) + " outputs outside the float64 bound (first at " +
-         std::to_string(first) + ": " + std::to_string(got[first]) + " vs " + std::to_string(ref[first]) + ")";
+// Empty when |got - ref| <= chain_bound(terms + 1, sum|terms|) everywhere (Higham eq. 3.5, any
+// order); else a description of the first element outside the bound.
+inline std::string tolerance_verdict(const std::vector<float>& got, const ref::RefSums& r) {
+  if (got.size() != r.value.size()) return "size mismatch";
+  const std::vector<double> bound = test::ref_bounds(r, [&](size_t i) { return static_cast<double>(r.terms[i] + 1); });
+  const test::Mismatches m = test::bound_mismatches(got, r.value, bound);
+  if (m.count == 0) return "";
+  return std::to_string(m.count) + " of " + std::to_string(got.size()) +
+         " outputs outside the float64 bound (first at " + std::to_string(m.first) + ": " +
+         std::to_string(got[m.first]) + " vs " + std::to_string(r.value[m.first]) + ")";
 }
 
 // Computes an expensive value (a reference) once per key and shares it between variants.
@@ -85,31 +78,48 @@ const T& cached(const std::string& key, F make) {
   return it->second;
 }
 
-// Sets the thread count for one benchmark and restores it afterwards.
-class Threads {
- public:
-  explicit Threads(int n) : previous_(num_threads()) { set_num_threads(n); }
-  ~Threads() { set_num_threads(previous_); }
+// Posts a failed validation as the benchmark's error (so it gets no time); true when the
+// verdict is empty and timing may go on.
+inline bool validated(benchmark::State& state, const std::string& verdict) {
+  if (verdict.empty()) return true;
+  state.SkipWithError(verdict.c_str());
+  return false;
+}
 
- private:
-  int previous_;
-};
+// The timed loop: `run` once per iteration, its output kept alive and written back.
+template <class F>
+void time_runs(benchmark::State& state, const void* output, F run) {
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(output);
+    benchmark::ClobberMemory();
+  }
+}
 
 inline void set_flops(benchmark::State& state, double flops_per_iteration) {
   state.counters["FLOP/s"] =
       benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
+// Registers one benchmark, timed in real time, once per argument list in `args`.
+inline void register_benchmark(const std::string& name, std::function<void(benchmark::State&)> body,
+                               const std::vector<std::string>& arg_names,
+                               const std::vector<std::vector<std::int64_t>>& args, benchmark::TimeUnit unit) {
+  benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), std::move(body));
+  b->ArgNames(arg_names)->Unit(unit)->UseRealTime();
+  for (const auto& a : args) b->Args(a);
+}
+
 }  // namespace lockstep::bench
 
 // The main of every benchmark executable: context first, then Google Benchmark as usual.
-#define LOCKSTEP_BENCH_MAIN()                                      \
-  int main(int argc, char** argv) {                                \
-    benchmark::Initialize(&argc, argv);                            \
+#define LOCKSTEP_BENCH_MAIN()                                         \
+  int main(int argc, char** argv) {                                   \
+    benchmark::Initialize(&argc, argv);                               \
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1; \
-    lockstep::bench::add_context();                                \
-    register_benchmarks();                                         \
-    benchmark::RunSpecifiedBenchmarks();                           \
-    benchmark::Shutdown();                                         \
-    return 0;                                                      \
+    lockstep::bench::add_context();                                   \
+    register_benchmarks();                                            \
+    benchmark::RunSpecifiedBenchmarks();                              \
+    benchmark::Shutdown();                                            \
+    return 0;                                                         \
   }

@@ -1,74 +1,40 @@
-// conv2d, every pass, deterministic and fast side by side: the reference CNN's two layers at
-// batch 32 and 256, plus one larger layer. Before timing, each (pass, mode, shape, threads)
-// is validated: det bitwise against the canonical element order (kernels/conv2d.h *_elem),
-// fast within the float64 bound of tests/reference/conv2d_ref.h. A failed validation calls
-// SkipWithError, so it posts no time. Names: conv2d_<pass>/cpu/<det|fast>/<shape>/threads:<t>.
-#include <functional>
-
-#include "bench/bench_common.h"
+// conv2d, every pass, deterministic and fast side by side (bench/pass_bench.h): the reference
+// CNN's two layers at batch 32 and 256, plus one larger layer. det is checked bitwise against
+// kernels/conv2d.h *_elem, fast within the float64 bound of reference/conv2d_ref.h.
+#include "bench/pass_bench.h"
 #include "cpu/kernels.h"
 #include "kernels/conv2d.h"
-#include "tests/reference/conv2d_ref.h"
-#include "tests/support/data.h"
+#include "reference/conv2d_ref.h"
 
 namespace lockstep::bench {
 namespace {
 namespace k = lockstep::kernels;
 
-struct Shape {
+struct Case {
   const char* name;
   ref::Conv2dShape s;
 };
 
-const Shape kShapes[] = {
-    {"mnist_c1_b32", {32, 1, 28, 28, 10, 5, 5, 1, 0}},    {"mnist_c1_b256", {256, 1, 28, 28, 10, 5, 5, 1, 0}},
-    {"mnist_c2_b32", {32, 10, 12, 12, 20, 5, 5, 1, 0}},   {"mnist_c2_b256", {256, 10, 12, 12, 20, 5, 5, 1, 0}},
-    {"large_c32k64_32x32_b32", {32, 32, 32, 32, 64, 3, 3, 1, 1}},
-};
-
 Conv2dGeom geom(const ref::Conv2dShape& s) { return {s.N, s.C, s.H, s.W, s.K, s.R, s.S, s.P(), s.Q(), s.stride, s.pad}; }
 
-struct Data {
-  std::vector<float> x, w, b, dy;
-};
-
-const Data& data(const Shape& sh) {
-  return cached<Data>(std::string("data/") + sh.name, [&] {
-    const auto& s = sh.s;
-    return Data{test::uniform_values(1, s.x_size()), test::uniform_values(2, s.w_size(), -0.2f, 0.2f),
-                test::uniform_values(3, s.K), test::uniform_values(4, s.y_size())};
-  });
-}
-
-enum class Pass { Fwd, BwdData, BwdWeight };
-const char* pass_name(Pass p) { return p == Pass::Fwd ? "fwd" : p == Pass::BwdData ? "bwd_data" : "bwd_weight"; }
-
-// The output of one pass (bwd_weight: dw then db, concatenated).
-using Run = std::function<void(const Data&, const Conv2dGeom&, std::vector<float>&)>;
-
-Run runner(Pass p, bool det) {
-  switch (p) {
-    case Pass::Fwd:
-      return [det](const Data& d, const Conv2dGeom& g, std::vector<float>& out) {
-        out.resize(d.dy.size());
-        (det ? cpu::conv2d_fwd_det : cpu::conv2d_fwd_fast)(d.x.data(), d.w.data(), d.b.data(), out.data(), g);
-      };
-    case Pass::BwdData:
-      return [det](const Data& d, const Conv2dGeom& g, std::vector<float>& out) {
-        out.resize(d.x.size());
-        (det ? cpu::conv2d_bwd_data_det : cpu::conv2d_bwd_data_fast)(d.dy.data(), d.w.data(), out.data(), g);
-      };
-    default:
-      return [det](const Data& d, const Conv2dGeom& g, std::vector<float>& out) {
-        out.resize(d.w.size() + d.b.size());
-        (det ? cpu::conv2d_bwd_weight_det : cpu::conv2d_bwd_weight_fast)(d.dy.data(), d.x.data(), out.data(),
-                                                                         out.data() + d.w.size(), g);
-      };
+void run(Pass p, bool det, const PassData& d, const Case& c, std::vector<float>& out) {
+  const Conv2dGeom g = geom(c.s);
+  if (p == Pass::Fwd) {
+    out.resize(d.dy.size());
+    (det ? cpu::conv2d_fwd_det : cpu::conv2d_fwd_fast)(d.x.data(), d.w.data(), d.b.data(), out.data(), g);
+  } else if (p == Pass::BwdData) {
+    out.resize(d.x.size());
+    (det ? cpu::conv2d_bwd_data_det : cpu::conv2d_bwd_data_fast)(d.dy.data(), d.w.data(), out.data(), g);
+  } else {
+    out.resize(d.w.size() + d.b.size());
+    (det ? cpu::conv2d_bwd_weight_det : cpu::conv2d_bwd_weight_fast)(d.dy.data(), d.x.data(), out.data(),
+                                                                     out.data() + d.w.size(), g);
   }
 }
 
 // The canonical element order, one output at a time.
-std::vector<float> canonical(Pass p, const Data& d, const Conv2dGeom& g) {
+std::vector<float> canonical(Pass p, const PassData& d, const Case& c) {
+  const Conv2dGeom g = geom(c.s);
   std::vector<float> out;
   if (p == Pass::Fwd) {
     out.resize(d.dy.size());
@@ -80,10 +46,10 @@ std::vector<float> canonical(Pass p, const Data& d, const Conv2dGeom& g) {
   } else if (p == Pass::BwdData) {
     out.resize(d.x.size());
     for (i64 n = 0; n < g.N; ++n)
-      for (i64 c = 0; c < g.C; ++c)
+      for (i64 ch = 0; ch < g.C; ++ch)
         for (i64 i = 0; i < g.H * g.W; ++i)
-          out[size_t(k::conv_x_index(g, n, c, 0, 0) + i)] =
-              k::conv2d_bwd_data_elem(d.dy.data(), d.w.data(), g, n, c, i / g.W, i % g.W);
+          out[size_t(k::conv_x_index(g, n, ch, 0, 0) + i)] =
+              k::conv2d_bwd_data_elem(d.dy.data(), d.w.data(), g, n, ch, i / g.W, i % g.W);
   } else {
     const i64 nw = g.K * g.C * g.R * g.S;
     out.resize(size_t(nw + g.K));
@@ -97,57 +63,30 @@ std::vector<float> canonical(Pass p, const Data& d, const Conv2dGeom& g) {
   return out;
 }
 
-ref::RefSums reference(Pass p, const Data& d, const ref::Conv2dShape& s) {
+ref::RefSums reference(Pass p, const PassData& d, const Case& c) {
   const auto x = test::to_double(d.x), w = test::to_double(d.w), b = test::to_double(d.b), dy = test::to_double(d.dy);
-  if (p == Pass::Fwd) return ref::conv2d_fwd(x, w, b, s);
-  if (p == Pass::BwdData) return ref::conv2d_bwd_data(dy, w, s);
-  ref::RefSums dw = ref::conv2d_bwd_weight(dy, x, s);
-  const ref::RefSums db = ref::conv2d_bwd_bias(dy, s);
-  dw.value.insert(dw.value.end(), db.value.begin(), db.value.end());
-  dw.abs_sum.insert(dw.abs_sum.end(), db.abs_sum.begin(), db.abs_sum.end());
-  dw.terms.insert(dw.terms.end(), db.terms.begin(), db.terms.end());
-  return dw;
+  if (p == Pass::Fwd) return ref::conv2d_fwd(x, w, b, c.s);
+  if (p == Pass::BwdData) return ref::conv2d_bwd_data(dy, w, c.s);
+  return weight_then_bias(ref::conv2d_bwd_weight(dy, x, c.s), ref::conv2d_bwd_bias(dy, c.s));
 }
 
-void bench_conv(benchmark::State& state, Pass p, bool det, const Shape& sh) {
-  Threads threads(static_cast<int>(state.range(0)));
-  const Data& d = data(sh);
-  const Conv2dGeom g = geom(sh.s);
-  const Run run = runner(p, det);
-  std::vector<float> out;
-  run(d, g, out);
-  const std::string key = std::string(pass_name(p)) + "/" + sh.name;
-  const std::string verdict =
-      det ? bitwise_verdict(out, cached<std::vector<float>>("canon/" + key, [&] { return canonical(p, d, g); }))
-          : [&] {
-              const auto& r = cached<ref::RefSums>("ref/" + key, [&] { return reference(p, d, sh.s); });
-              return tolerance_verdict(out, r.value, r.abs_sum, r.terms);
-            }();
-  if (!verdict.empty()) {
-    state.SkipWithError(verdict.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    run(d, g, out);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  set_flops(state, 2.0 * double(g.N) * double(g.K) * double(g.P * g.Q) * double(g.C * g.R * g.S));
-}
+const PassBench<Case> kConv2d{
+    "conv2d",
+    {{"mnist_c1_b32", {32, 1, 28, 28, 10, 5, 5, 1, 0}},
+     {"mnist_c1_b256", {256, 1, 28, 28, 10, 5, 5, 1, 0}},
+     {"mnist_c2_b32", {32, 10, 12, 12, 20, 5, 5, 1, 0}},
+     {"mnist_c2_b256", {256, 10, 12, 12, 20, 5, 5, 1, 0}},
+     {"large_c32k64_32x32_b32", {32, 32, 32, 32, 64, 3, 3, 1, 1}}},
+    [](const Case& c) { return pass_data(c.s.x_size(), c.s.w_size(), c.s.K, c.s.y_size(), 0.2f); },
+    run,
+    canonical,
+    reference,
+    [](const Case& c) {
+      const Conv2dGeom g = geom(c.s);
+      return 2.0 * double(g.N) * double(g.K) * double(g.P * g.Q) * double(g.C * g.R * g.S);
+    }};
 
-void register_benchmarks() {
-  for (Pass p : {Pass::Fwd, Pass::BwdData, Pass::BwdWeight})
-    for (const Shape& sh : kShapes)
-      for (bool det : {true, false}) {
-        const std::string name = std::string("conv2d_") + pass_name(p) + "/cpu/" + (det ? "det/" : "fast/") + sh.name;
-        benchmark::RegisterBenchmark(name.c_str(), [p, det, &sh](benchmark::State& st) { bench_conv(st, p, det, sh); })
-            ->ArgName("threads")
-            ->Arg(1)
-            ->Arg(2)
-            ->Unit(benchmark::kMicrosecond)
-            ->UseRealTime();
-      }
-}
+void register_benchmarks() { register_pass_benchmarks(kConv2d); }
 
 }  // namespace
 }  // namespace lockstep::bench

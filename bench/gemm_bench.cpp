@@ -10,16 +10,35 @@
 #include "bench/bench_common.h"
 #include "cpu/kernels.h"
 #include "kernels/linear.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
+#include "reference/ref_sums.h"
 
 namespace lockstep::bench {
 namespace {
 
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// The rows of C = A B^T sampled for validation (every 16th): their canonical outputs and
+// their float64 reference. A full float64 check of 1024^3 would dominate the run.
+std::string verdict(bool det, const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& zero,
+                    const std::vector<float>& c, const LinearGeom& g) {
+  const i64 n = g.N;
+  std::string v;
+  for (i64 row = 0; row < n && v.empty(); row += 16) {
+    std::vector<float> got(c.begin() + row * n, c.begin() + (row + 1) * n), want(static_cast<size_t>(n));
+    ref::RefSums r(n);
+    for (i64 o = 0; o < n; ++o) {
+      want[size_t(o)] = kernels::linear_fwd_elem(a.data(), b.data(), zero.data(), g, row, o);
+      for (i64 i = 0; i < n; ++i) r.add(o, double(a[size_t(row * n + i)]) * b[size_t(o * n + i)]);
+    }
+    v = det ? bitwise_verdict(got, want) : tolerance_verdict(got, r);
+  }
+  return v;
+}
+
 void bench_gemm(benchmark::State& state, bool det) {
   const i64 n = state.range(0);
-  Threads threads(static_cast<int>(state.range(1)));
+  ThreadCountGuard threads(static_cast<int>(state.range(1)));
   const LinearGeom g{n, n, n};
   const auto a = test::uniform_values(1, n * n), b = test::uniform_values(2, n * n);
   const std::vector<float> zero(static_cast<size_t>(n), 0.0f);
@@ -33,41 +52,15 @@ void bench_gemm(benchmark::State& state, bool det) {
       C.noalias() = A * B.transpose();
   };
   run();
-  std::string verdict;
-  for (i64 row = 0; row < n && verdict.empty(); row += 16) {
-    std::vector<float> got(c.begin() + row * n, c.begin() + (row + 1) * n), want(static_cast<size_t>(n));
-    std::vector<double> ref(static_cast<size_t>(n)), abs(static_cast<size_t>(n));
-    std::vector<std::int64_t> terms(static_cast<size_t>(n), n);
-    for (i64 o = 0; o < n; ++o) {
-      want[size_t(o)] = kernels::linear_fwd_elem(a.data(), b.data(), zero.data(), g, row, o);
-      for (i64 i = 0; i < n; ++i) {
-        const double t = double(a[size_t(row * n + i)]) * b[size_t(o * n + i)];
-        ref[size_t(o)] += t, abs[size_t(o)] += std::fabs(t);
-      }
-    }
-    verdict = det ? bitwise_verdict(got, want) : tolerance_verdict(got, ref, abs, terms);
-  }
-  if (!verdict.empty()) {
-    state.SkipWithError(verdict.c_str());
-    return;
-  }
-  for (auto _ : state) {
-    run();
-    benchmark::DoNotOptimize(c.data());
-    benchmark::ClobberMemory();
-  }
+  if (!validated(state, verdict(det, a, b, zero, c, g))) return;
+  time_runs(state, c.data(), run);
   set_flops(state, 2.0 * double(n) * double(n) * double(n));
 }
 
 void register_benchmarks() {
   for (bool det : {true, false})
-    benchmark::RegisterBenchmark(det ? "gemm/cpu/det" : "gemm/cpu/eigen", [det](benchmark::State& st) { bench_gemm(st, det); })
-        ->ArgNames({"n", "threads"})
-        ->Args({1024, 1})
-        ->Args({1024, 2})
-        ->Args({512, 1})
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+    register_benchmark(det ? "gemm/cpu/det" : "gemm/cpu/eigen", [det](benchmark::State& st) { bench_gemm(st, det); },
+                       {"n", "threads"}, {{1024, 1}, {1024, 2}, {512, 1}}, benchmark::kMillisecond);
 }
 
 }  // namespace

@@ -9,12 +9,11 @@
 #include "core/mode.h"
 #include "nn/mnist_net.h"
 #include "nn/training.h"
-#include "tests/support/data.h"
-#include "tests/support/synthetic_mnist.h"
+#include "reference/data.h"
+#include "reference/synthetic_mnist.h"
 
 namespace lockstep::bench {
 namespace {
-
 
 struct Trial {
   std::vector<float> losses;
@@ -33,9 +32,9 @@ Trial train(Mode mode, int steps, i64 batch) {
 
 void bench_train_step(benchmark::State& state, Mode mode) {
   const i64 batch = state.range(0);
-  Threads threads(static_cast<int>(state.range(1)));
+  ThreadCountGuard threads(static_cast<int>(state.range(1)));
   const Trial& canonical = cached<Trial>("det/" + std::to_string(batch), [&] {
-    Threads one(1);
+    ThreadCountGuard one(1);
     return train(Mode::Deterministic, 3, batch);
   });
   const Trial got = train(mode, 3, batch);
@@ -46,10 +45,7 @@ void bench_train_step(benchmark::State& state, Mode mode) {
     if (!(std::fabs(got.losses[i] - canonical.losses[i]) <= 1e-3f * std::fabs(canonical.losses[i])))
       verdict = "loss at step " + std::to_string(i) + " is " + std::to_string(got.losses[i]) + ", deterministic " +
                 std::to_string(canonical.losses[i]);
-  if (!verdict.empty()) {
-    state.SkipWithError(verdict.c_str());
-    return;
-  }
+  if (!validated(state, verdict)) return;
   ModeGuard guard(mode);
   nn::MnistNet net({7, true, 0.5f});
   nn::SGD opt(net.parameters(), 0.01f, 0.5f);
@@ -61,17 +57,10 @@ void bench_train_step(benchmark::State& state, Mode mode) {
 }
 
 void register_benchmarks() {
-  for (Mode mode : {Mode::Deterministic, Mode::Fast}) {
-    const std::string name = std::string("train_step/cpu/") + (mode == Mode::Deterministic ? "det" : "fast");
-    benchmark::RegisterBenchmark(name.c_str(), [mode](benchmark::State& st) { bench_train_step(st, mode); })
-        ->ArgNames({"batch", "threads"})
-        ->Args({32, 1})
-        ->Args({32, 2})
-        ->Args({256, 1})
-        ->Args({256, 2})
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-  }
+  for (Mode mode : {Mode::Deterministic, Mode::Fast})
+    register_benchmark(std::string("train_step/cpu/") + (mode == Mode::Deterministic ? "det" : "fast"),
+                       [mode](benchmark::State& st) { bench_train_step(st, mode); }, {"batch", "threads"},
+                       {{32, 1}, {32, 2}, {256, 1}, {256, 2}}, benchmark::kMillisecond);
 }
 
 }  // namespace

@@ -1,28 +1,23 @@
 // CPU conv2d, fast mode: im2col into a per-thread buffer, then Eigen's SGEMM (forward and
 // backward data per group of samples; backward weight accumulates per-thread partials that
 // are combined in completion order). Registered for Mode::Fast only; deterministic mode never
-// runs this file. Eigen/Core is included here and in the other *_fast.cpp files only.
+// runs this file. Eigen is included by the *_fast.cpp files only (through cpu/eigen_fast.h).
 //
 // Nondeterministic because: Eigen's GEMM splits and orders each output's sum by its cache-size
 // blocking (kc panels) and SIMD width, so bits change with the -march level and the machine;
 // the weight/bias gradients add per-thread partials in the order the threads finish, so bits
 // also change with the thread count and from run to run.
-// GCC 12 reports false -Wmaybe-uninitialized inside Eigen's AVX-512 packet code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <Eigen/Core>
-#include <algorithm>
-#include <mutex>
-#include <vector>
+#include "cpu/eigen_fast.h"
 
-#include "cpu/kernels.h"
-#include "cpu/parallel.h"
+#include <algorithm>
+#include <vector>
 
 namespace lockstep::cpu {
 namespace {
 
-using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MapR = Eigen::Map<RowMat>;
-using CMapR = Eigen::Map<const RowMat>;
+using fast::CMapR;
+using fast::MapR;
+using fast::RowMat;
 using CVec = Eigen::Map<const Eigen::VectorXf>;
 
 // Samples per GEMM: enough columns (G*P*Q >= 256) for Eigen's kernel to reach full speed.
@@ -121,13 +116,9 @@ void conv2d_bwd_data_fast(const float* dy, const float* w, float* dx, const Conv
 
 void conv2d_bwd_weight_fast(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q, G = group_size(g);
-  std::fill(dw, dw + g.K * crs, 0.0f);
-  if (db) std::fill(db, db + g.K, 0.0f);
-  std::mutex combine;
-  parallel_for((g.N + G - 1) / G, 1, [&](i64 lo, i64 hi) {
+  fast::sum_partials_in_completion_order((g.N + G - 1) / G, 1, dw, db, g.K, crs,
+                                         [&](i64 lo, i64 hi, RowMat& dw_part, Eigen::VectorXf& db_part) {
     std::vector<float> col(static_cast<size_t>(crs * G * pq)), dyg(static_cast<size_t>(g.K * G * pq));
-    RowMat dw_part = RowMat::Zero(g.K, crs);
-    Eigen::VectorXf db_part = Eigen::VectorXf::Zero(g.K);
     for (i64 grp = lo; grp < hi; ++grp) {
       const i64 n0 = grp * G, gn = std::min(G, g.N - n0);
       im2col(x, g, n0, gn, col.data());
@@ -136,10 +127,6 @@ void conv2d_bwd_weight_fast(const float* dy, const float* x, float* dw, float* d
       dw_part.noalias() += D * CMapR(col.data(), crs, gn * pq).transpose();
       db_part += D.rowwise().sum();
     }
-    // Completion order: whichever thread gets the lock first adds first.
-    std::lock_guard<std::mutex> lock(combine);
-    MapR(dw, g.K, crs) += dw_part;
-    if (db) Eigen::Map<Eigen::VectorXf>(db, g.K) += db_part;
   });
 }
 

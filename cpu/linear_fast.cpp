@@ -5,20 +5,14 @@
 // and SIMD width (bits change with the -march level and the machine), and the weight/bias
 // gradients add per-thread partial sums in the order the threads finish (bits change with the
 // thread count and from run to run).
-// GCC 12 reports false -Wmaybe-uninitialized inside Eigen's AVX-512 packet code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <Eigen/Core>
-#include <mutex>
-
-#include "cpu/kernels.h"
-#include "cpu/parallel.h"
+#include "cpu/eigen_fast.h"
 
 namespace lockstep::cpu {
 namespace {
 
-using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MapR = Eigen::Map<RowMat>;
-using CMapR = Eigen::Map<const RowMat>;
+using fast::CMapR;
+using fast::MapR;
+using fast::RowMat;
 using CRowVec = Eigen::Map<const Eigen::RowVectorXf>;
 
 // Rows of the batch per thread: at least 16, so tiny batches stay on one thread.
@@ -44,16 +38,11 @@ void linear_bwd_data_fast(const float* dy, const float* w, float* dx, const Line
 }
 
 void linear_bwd_weight_fast(const float* dy, const float* x, float* dw, float* db, const LinearGeom& g) {
-  MapR(dw, g.O, g.I).setZero();
-  if (db) Eigen::Map<Eigen::RowVectorXf>(db, g.O).setZero();
-  std::mutex combine;
-  parallel_for(g.N, kRowGrain, [&](i64 lo, i64 hi) {
+  fast::sum_partials_in_completion_order(g.N, kRowGrain, dw, db, g.O, g.I,
+                                         [&](i64 lo, i64 hi, RowMat& dw_part, Eigen::VectorXf& db_part) {
     const CMapR D(dy + lo * g.O, hi - lo, g.O);
-    RowMat part = D.transpose() * CMapR(x + lo * g.I, hi - lo, g.I);
-    Eigen::RowVectorXf bpart = D.colwise().sum();
-    std::lock_guard<std::mutex> lock(combine);  // completion order
-    MapR(dw, g.O, g.I) += part;
-    if (db) Eigen::Map<Eigen::RowVectorXf>(db, g.O) += bpart;
+    dw_part.noalias() = D.transpose() * CMapR(x + lo * g.I, hi - lo, g.I);
+    db_part = D.colwise().sum().transpose();
   });
 }
 

@@ -4,13 +4,9 @@
 // Nondeterministic because: Eigen's .sum() uses a SIMD-width-dependent tree (bits change with
 // the -march level), the ranges follow the thread count, and the partials are added in the
 // order the threads finish (bits change from run to run).
-// GCC 12 reports false -Wmaybe-uninitialized inside Eigen's AVX-512 packet code.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <Eigen/Core>
-#include <mutex>
+#include "cpu/eigen_fast.h"
 
-#include "cpu/kernels.h"
-#include "cpu/parallel.h"
+#include <mutex>
 
 namespace lockstep::cpu {
 

@@ -6,27 +6,19 @@
 // Row-major y = x W^T is the column-major y^T = W x^T, hence the transposes below.
 #include <cublas_v2.h>
 
-#include "cuda/check.h"
 #include "cuda/kernels.h"
-#include "cuda/runtime.h"
+#include "cuda/library.h"
 
-#define LS_CUBLAS_CHECK(expr)                                                                                  \
-  do {                                                                                                         \
-    const cublasStatus_t ls_st_ = (expr);                                                                      \
-    if (ls_st_ != CUBLAS_STATUS_SUCCESS)                                                                       \
-      ::lockstep::cuda::throw_library_error("cuBLAS", static_cast<int>(ls_st_), cublasGetStatusName(ls_st_), #expr, \
-                                            __FILE__, __LINE__);                                               \
-  } while (0)
+#define LS_CUBLAS_CHECK(expr) LS_LIBRARY_CHECK("cuBLAS", CUBLAS_STATUS_SUCCESS, cublasGetStatusName, expr)
 
 namespace lockstep::cuda {
 namespace {
 
 cublasHandle_t handle() {
-  static cublasHandle_t h = [] {
-    require_device();
-    cublasHandle_t created = nullptr;
-    LS_CUBLAS_CHECK(cublasCreate(&created));
-    LS_CUBLAS_CHECK(cublasSetStream(created, stream()));
+  static const cublasHandle_t h = [] {
+    const cublasHandle_t created = make_library_handle<cublasHandle_t>(
+        [](cublasHandle_t* c) { LS_CUBLAS_CHECK(cublasCreate(c)); },
+        [](cublasHandle_t c, cudaStream_t s) { LS_CUBLAS_CHECK(cublasSetStream(c, s)); });
     // Why explicit: FP32 unless the user opts into TF32's 10-bit mantissa inputs.
     LS_CUBLAS_CHECK(cublasSetMathMode(created, tf32_allowed() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
     return created;

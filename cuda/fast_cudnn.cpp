@@ -10,29 +10,18 @@
 #include <mutex>
 #include <tuple>
 
-#include "cuda/check.h"
 #include "cuda/kernels.h"
-#include "cuda/runtime.h"
+#include "cuda/library.h"
 
-#define LS_CUDNN_CHECK(expr)                                                                                    \
-  do {                                                                                                          \
-    const cudnnStatus_t ls_st_ = (expr);                                                                        \
-    if (ls_st_ != CUDNN_STATUS_SUCCESS)                                                                         \
-      ::lockstep::cuda::throw_library_error("cuDNN", static_cast<int>(ls_st_), cudnnGetErrorString(ls_st_), #expr, \
-                                            __FILE__, __LINE__);                                                \
-  } while (0)
+#define LS_CUDNN_CHECK(expr) LS_LIBRARY_CHECK("cuDNN", CUDNN_STATUS_SUCCESS, cudnnGetErrorString, expr)
 
 namespace lockstep::cuda {
 namespace {
 
 cudnnHandle_t handle() {
-  static cudnnHandle_t h = [] {
-    require_device();
-    cudnnHandle_t created = nullptr;
-    LS_CUDNN_CHECK(cudnnCreate(&created));
-    LS_CUDNN_CHECK(cudnnSetStream(created, stream()));
-    return created;
-  }();
+  static const cudnnHandle_t h = make_library_handle<cudnnHandle_t>(
+      [](cudnnHandle_t* c) { LS_CUDNN_CHECK(cudnnCreate(c)); },
+      [](cudnnHandle_t c, cudaStream_t s) { LS_CUDNN_CHECK(cudnnSetStream(c, s)); });
   return h;
 }
 
@@ -94,58 +83,66 @@ Algo choose(std::map<GeomKey, Algo>& cache, const Conv2dGeom& g, Query query, co
   throw UnsupportedError(std::string("conv2d (cuDNN): no usable ") + pass + " algorithm for this shape");
 }
 
+// Throws, naming the cuDNN call, unless it returned success (for calls made through a pointer,
+// where LS_CUDNN_CHECK's spelling of the expression would not name the call).
+void check_call(cudnnStatus_t st, const char* call) {
+  if (st != CUDNN_STATUS_SUCCESS)
+    throw_library_error("cuDNN", static_cast<int>(st), cudnnGetErrorString(st), call, __FILE__, __LINE__);
+}
+
+// One cuDNN pass, out = op(in_a, in_b), over descriptors (a, b, conv, c) in the order all
+// three of its calls take them: the algorithm (the first usable one of query's ranking, cached
+// per shape for this pass), a workspace of the size cuDNN asks for, then the pass itself.
+template <class A, class B, class C, class Perf, class Algo>
+void run_pass(const Conv2dGeom& g, const char* pass,
+              cudnnStatus_t (*query)(cudnnHandle_t, A, B, cudnnConvolutionDescriptor_t, C, int, int*, Perf*),
+              const char* query_name,
+              cudnnStatus_t (*workspace_size)(cudnnHandle_t, A, B, cudnnConvolutionDescriptor_t, C, Algo, size_t*),
+              const char* workspace_name,
+              cudnnStatus_t (*op)(cudnnHandle_t, const void*, A, const void*, B, const void*,
+                                  cudnnConvolutionDescriptor_t, Algo, void*, size_t, const void*, C, void*),
+              const char* op_name, A a, const float* in_a, B b, const float* in_b, cudnnConvolutionDescriptor_t conv,
+              C c, float* out) {
+  static std::map<GeomKey, Algo> cache;
+  const Algo algo = choose<Perf, Algo>(
+      cache, g, [&](Perf* perf, int n, int* got) { check_call(query(handle(), a, b, conv, c, n, got, perf), query_name); },
+      pass);
+  size_t bytes = 0;
+  check_call(workspace_size(handle(), a, b, conv, c, algo, &bytes), workspace_name);
+  DeviceBuffer ws(bytes);
+  const float one = 1.0f, zero = 0.0f;
+  check_call(op(handle(), &one, a, in_a, b, in_b, conv, algo, ws.as<void>(), bytes, &zero, c, out), op_name);
+}
+
+// The three calls of one pass, each with its name for error messages.
+#define LS_CUDNN_PASS(query, workspace_size, op) query, #query, workspace_size, #workspace_size, op, #op
+
 }  // namespace
 
 void conv2d_fwd_fast(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
-  ConvDescs d(g);
-  static std::map<GeomKey, cudnnConvolutionFwdAlgo_t> cache;
-  const auto algo = choose<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(
-      cache, g,
-      [&](cudnnConvolutionFwdAlgoPerf_t* perf, int n, int* got) {
-        LS_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(handle(), d.x, d.w, d.conv, d.y, n, got, perf));
-      },
-      "forward");
-  size_t bytes = 0;
-  LS_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle(), d.x, d.w, d.conv, d.y, algo, &bytes));
-  DeviceBuffer ws(bytes);
-  const float one = 1.0f, zero = 0.0f;
-  LS_CUDNN_CHECK(cudnnConvolutionForward(handle(), &one, d.x, x, d.w, w, d.conv, algo, ws.as<void>(), bytes, &zero,
-                                         d.y, y));
+  const ConvDescs d(g);
+  run_pass(g, "forward",
+           LS_CUDNN_PASS(cudnnGetConvolutionForwardAlgorithm_v7, cudnnGetConvolutionForwardWorkspaceSize,
+                         cudnnConvolutionForward),
+           d.x, x, d.w, w, d.conv, d.y, y);
+  const float one = 1.0f;
   LS_CUDNN_CHECK(cudnnAddTensor(handle(), &one, d.b, b, &one, d.y, y));
 }
 
 void conv2d_bwd_data_fast(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
-  ConvDescs d(g);
-  static std::map<GeomKey, cudnnConvolutionBwdDataAlgo_t> cache;
-  const auto algo = choose<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
-      cache, g,
-      [&](cudnnConvolutionBwdDataAlgoPerf_t* perf, int n, int* got) {
-        LS_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle(), d.w, d.y, d.conv, d.x, n, got, perf));
-      },
-      "backward-data");
-  size_t bytes = 0;
-  LS_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(handle(), d.w, d.y, d.conv, d.x, algo, &bytes));
-  DeviceBuffer ws(bytes);
-  const float one = 1.0f, zero = 0.0f;
-  LS_CUDNN_CHECK(cudnnConvolutionBackwardData(handle(), &one, d.w, w, d.y, dy, d.conv, algo, ws.as<void>(), bytes,
-                                              &zero, d.x, dx));
+  const ConvDescs d(g);
+  run_pass(g, "backward-data",
+           LS_CUDNN_PASS(cudnnGetConvolutionBackwardDataAlgorithm_v7, cudnnGetConvolutionBackwardDataWorkspaceSize,
+                         cudnnConvolutionBackwardData),
+           d.w, w, d.y, dy, d.conv, d.x, dx);
 }
 
 void conv2d_bwd_weight_fast(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
-  ConvDescs d(g);
-  static std::map<GeomKey, cudnnConvolutionBwdFilterAlgo_t> cache;
-  const auto algo = choose<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
-      cache, g,
-      [&](cudnnConvolutionBwdFilterAlgoPerf_t* perf, int n, int* got) {
-        LS_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle(), d.x, d.y, d.conv, d.w, n, got, perf));
-      },
-      "backward-filter");
-  size_t bytes = 0;
-  LS_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(handle(), d.x, d.y, d.conv, d.w, algo, &bytes));
-  DeviceBuffer ws(bytes);
-  const float one = 1.0f, zero = 0.0f;
-  LS_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle(), &one, d.x, x, d.y, dy, d.conv, algo, ws.as<void>(), bytes,
-                                                &zero, d.w, dw));
+  const ConvDescs d(g);
+  run_pass(g, "backward-filter",
+           LS_CUDNN_PASS(cudnnGetConvolutionBackwardFilterAlgorithm_v7,
+                         cudnnGetConvolutionBackwardFilterWorkspaceSize, cudnnConvolutionBackwardFilter),
+           d.x, x, d.y, dy, d.conv, d.w, dw);
   if (db) conv2d_bias_grad_atomic(dy, db, g);
 }
 

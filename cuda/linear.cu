@@ -2,52 +2,24 @@
 // element forms; weight and bias gradients as partials per (output, batch chunk), combined
 // in chunk order (cuda/thread_bodies.h Note [Sub-batch partials]).
 // See docs/ordering.md#linear-forward, #linear-backward-weight.
+#include "cuda/chunk_partials.cuh"
 #include "cuda/device.cuh"
+#include "cuda/item_kernel.cuh"
 #include "cuda/kernels.h"
 #include "cuda/thread_bodies.h"
 
 namespace lockstep::cuda {
-namespace {
-
-__global__ void linear_fwd_kernel(const float* x, const float* w, const float* b, float* y, kn::LinearGeom g, i64 n) {
-  LS_GRID_STRIDE(t, n) y[t] = linear_fwd_item(x, w, b, g, t);
-}
-__global__ void linear_bwd_data_kernel(const float* dy, const float* w, float* dx, kn::LinearGeom g, i64 n) {
-  LS_GRID_STRIDE(t, n) dx[t] = linear_bwd_data_item(dy, w, g, t);
-}
-__global__ void linear_bwd_weight_partial_kernel(const float* dy, const float* x, float* partial, kn::LinearGeom g,
-                                                 i64 n) {
-  LS_GRID_STRIDE(t, n) partial[t] = linear_bwd_weight_partial_item(dy, x, g, t);
-}
-__global__ void linear_bwd_bias_partial_kernel(const float* dy, float* partial, kn::LinearGeom g, i64 n) {
-  LS_GRID_STRIDE(t, n) partial[t] = linear_bwd_bias_partial_item(dy, g, t);
-}
-__global__ void combine_kernel(const float* partial, i64 chunks, float* out, i64 n) {
-  LS_GRID_STRIDE(t, n) out[t] = combine_item(partial, chunks, t);
-}
-
-}  // namespace
 
 void linear_fwd_det(const float* x, const float* w, const float* b, float* y, const LinearGeom& g, Cfg cfg) {
-  LS_LAUNCH(linear_fwd_kernel, g.N * g.O, cfg, x, w, b, y, g, g.N * g.O);
+  LS_LAUNCH(item_kernel<linear_fwd_item>, g.N * g.O, cfg, y, g.N * g.O, x, w, b, g);
 }
 
 void linear_bwd_data_det(const float* dy, const float* w, float* dx, const LinearGeom& g, Cfg cfg) {
-  LS_LAUNCH(linear_bwd_data_kernel, g.N * g.I, cfg, dy, w, dx, g, g.N * g.I);
+  LS_LAUNCH(item_kernel<linear_bwd_data_item>, g.N * g.I, cfg, dx, g.N * g.I, dy, w, g);
 }
 
 void linear_bwd_weight_det(const float* dy, const float* x, float* dw, float* db, const LinearGeom& g, Cfg cfg) {
-  const i64 chunks = batch_chunks(g.N), outs = g.O * g.I;
-  {
-    DeviceBuffer partial(static_cast<size_t>(outs * chunks) * sizeof(float));
-    LS_LAUNCH(linear_bwd_weight_partial_kernel, outs * chunks, cfg, dy, x, partial.as<float>(), g, outs * chunks);
-    LS_LAUNCH(combine_kernel, outs, cfg, partial.as<float>(), chunks, dw, outs);
-  }
-  if (db) {
-    DeviceBuffer partial(static_cast<size_t>(g.O * chunks) * sizeof(float));
-    LS_LAUNCH(linear_bwd_bias_partial_kernel, g.O * chunks, cfg, dy, partial.as<float>(), g, g.O * chunks);
-    LS_LAUNCH(combine_kernel, g.O, cfg, partial.as<float>(), chunks, db, g.O);
-  }
+  weight_and_bias_grads<linear_bwd_weight_partial_item, linear_bwd_bias_partial_item>(dy, x, dw, db, g, g.O * g.I, g.O, cfg);
 }
 
 }  // namespace lockstep::cuda

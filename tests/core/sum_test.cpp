@@ -4,7 +4,7 @@
 
 #include "core/ops.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/threads.h"
 
 namespace lockstep {

@@ -10,7 +10,7 @@
 #include "tests/cuda/shapes.h"
 #include "tests/cuda/support.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 
 namespace lockstep {
 namespace {

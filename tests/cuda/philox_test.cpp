@@ -1,52 +1,37 @@
 // Philox4x32 on the device: kernels/philox.h run by a GPU thread reproduces the Random123
-// known-answer vectors (docs/sources.md#philox4x32-10, R = 10 and R = 7), the same words as
+// known-answer vectors (reference/philox_kat.h, R = 10 and R = 7), the same words as
 // the CPU, and cuRAND's Philox4_32_10 where the mapping says they agree: curand_init(0, 0, 0)
 // then four curand() calls give the first R = 10 vector.
 #include <gtest/gtest.h>
 
 #include "kernels/philox.h"
+#include "reference/philox_kat.h"
 #include "tests/cuda/philox_device.h"
 #include "tests/cuda/support.h"
 
 namespace lockstep {
 namespace {
 
-// {ctr0..3, key0..1} then the expected {out0..3}; Random123 tests/kat_vectors @ 9545ff6.
-struct Kat {
-  std::uint32_t in[6];
-  std::uint32_t out[4];
-};
-const Kat kR10[] = {
-    {{0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u},
-     {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
-    {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
-     {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}},
-    {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u},
-     {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}},
-};
-const Kat kR7[] = {
-    {{0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u},
-     {0x5f6fb709u, 0x0d893f64u, 0x4f121f81u, 0x4f730a48u}},
-    {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
-     {0x5207ddc2u, 0x45165e59u, 0x4d8ee751u, 0x8c52f662u}},
-    {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u},
-     {0x4dfccabau, 0x190a87f0u, 0xc47362bau, 0xb6b5242au}},
-};
-
-template <size_t N>
-void check(const Kat (&kats)[N], int rounds) {
+// The known-answer vectors of `rounds` rounds (reference/philox_kat.h), run on the device.
+void check(int rounds) {
   std::vector<std::uint32_t> in;
-  for (const Kat& k : kats) in.insert(in.end(), k.in, k.in + 6);
+  std::vector<const ref::PhiloxKat*> kats;
+  for (const ref::PhiloxKat& k : ref::kPhiloxKats)
+    if (k.rounds == rounds) {
+      in.insert(in.end(), {k.ctr[0], k.ctr[1], k.ctr[2], k.ctr[3], k.key[0], k.key[1]});
+      kats.push_back(&k);
+    }
+  ASSERT_EQ(kats.size(), 3u) << "R=" << rounds;
   const std::vector<std::uint32_t> got = test::philox_on_device(in, rounds);
-  for (size_t i = 0; i < N; ++i)
+  for (size_t i = 0; i < kats.size(); ++i)
     for (int j = 0; j < 4; ++j)
-      EXPECT_EQ(got[4 * i + j], kats[i].out[j]) << "R=" << rounds << " vector " << i << " word " << j;
+      EXPECT_EQ(got[4 * i + j], kats[i]->out[j]) << "R=" << rounds << " vector " << i << " word " << j;
 }
 
 TEST(PhiloxDevice, CudaMatchesKnownAnswerVectors) {
   LS_REQUIRE_CUDA();
-  check(kR10, 10);
-  check(kR7, 7);
+  check(10);
+  check(7);
 }
 
 TEST(PhiloxDevice, CudaEqualsCpuOnManyCounters) {
@@ -65,7 +50,7 @@ TEST(PhiloxDevice, CurandPhilox4x32_10AgreesWhereTheMappingSaysSo) {
   LS_REQUIRE_CUDA();
   // curand_init(seed 0, subsequence 0, offset 0): key (0, 0), counter 0; curand() returns out[0..3].
   const std::vector<std::uint32_t> words = test::curand_philox_words(0, 0, 0, 8);
-  for (int j = 0; j < 4; ++j) EXPECT_EQ(words[size_t(j)], kR10[0].out[j]) << "word " << j;
+  for (int j = 0; j < 4; ++j) EXPECT_EQ(words[size_t(j)], ref::kPhiloxKats[0].out[j]) << "word " << j;
   // Then the counter increments from word 0: block 1 is Philox({1, 0, 0, 0}, {0, 0}).
   const auto next = kernels::philox4x32<10>(kernels::Philox4{{1u, 0u, 0u, 0u}}, kernels::PhiloxKey{{0u, 0u}});
   for (int j = 0; j < 4; ++j) EXPECT_EQ(words[size_t(4 + j)], next.w[j]) << "word " << 4 + j;

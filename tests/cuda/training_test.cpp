@@ -8,7 +8,7 @@
 #include "nn/training.h"
 #include "tests/cuda/support.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 
 namespace lockstep::nn {
 namespace {

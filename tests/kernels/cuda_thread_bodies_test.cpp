@@ -15,7 +15,7 @@
 #include "cuda/thread_bodies.h"
 #include "tests/cuda/shapes.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 
 namespace lockstep {
 namespace {

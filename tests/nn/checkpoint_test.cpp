@@ -6,7 +6,7 @@
 
 #include "nn/checkpoint.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 
 namespace lockstep::nn {
 namespace {

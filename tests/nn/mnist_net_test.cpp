@@ -4,8 +4,8 @@
 #include "core/ops.h"
 #include "nn/mnist_net.h"
 #include "nn/training.h"
-#include "tests/support/data.h"
-#include "tests/support/synthetic_mnist.h"
+#include "reference/data.h"
+#include "reference/synthetic_mnist.h"
 #include "tests/support/threads.h"
 
 namespace lockstep::nn {

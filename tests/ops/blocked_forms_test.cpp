@@ -15,7 +15,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/linear.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/threads.h"
 
 namespace lockstep {

@@ -14,10 +14,10 @@
 #include "core/mode.h"
 #include "core/ops.h"
 #include "kernels/conv2d.h"
-#include "tests/reference/conv2d_ref.h"
+#include "reference/conv2d_ref.h"
 #include "tests/support/compare.h"
-#include "tests/support/ref_bounds.h"
-#include "tests/support/data.h"
+#include "reference/bounds.h"
+#include "reference/data.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/threads.h"
 

@@ -12,7 +12,7 @@
 #include "core/registry.h"
 #include "cpu/kernels.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/threads.h"
 
 namespace lockstep {

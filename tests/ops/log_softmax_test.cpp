@@ -11,9 +11,9 @@
 #include "core/ops.h"
 #include "kernels/log_softmax.h"
 #include "kernels/math.h"
-#include "tests/reference/log_softmax_ref.h"
+#include "reference/log_softmax_ref.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 
 namespace lockstep {
 namespace {

@@ -10,9 +10,9 @@
 
 #include "core/ops.h"
 #include "kernels/max_pool2d.h"
-#include "tests/reference/max_pool2d_ref.h"
+#include "reference/max_pool2d_ref.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/threads.h"
 

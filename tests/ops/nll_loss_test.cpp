@@ -10,9 +10,9 @@
 #include "core/ops.h"
 #include "kernels/nll_loss.h"
 #include "kernels/reduce.h"
-#include "tests/reference/nll_loss_ref.h"
+#include "reference/nll_loss_ref.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/threads.h"
 

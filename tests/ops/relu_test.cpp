@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "core/ops.h"
+#include "reference/data.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
 
 namespace lockstep {
 namespace {

@@ -1,5 +1,5 @@
 // dropout and dropout2d: masks element by element against the documented formula, recomputed
-// with the independent reference (tests/reference/philox_ref.h); keep rates within a Hoeffding
+// with the independent reference (reference/philox_ref.h); keep rates within a Hoeffding
 // bound; bitwise equality across thread counts and runs; autograd; modes, p = 0 and p = 1; errors.
 #include <gtest/gtest.h>
 
@@ -8,9 +8,10 @@
 
 #include "core/ops.h"
 #include "core/ops_random.h"
-#include "tests/reference/philox_ref.h"
+#include "reference/philox_ref.h"
+#include "tests/support/stream_checks.h"
 #include "tests/support/compare.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/threads.h"
 
 namespace lockstep {
@@ -198,11 +199,9 @@ TEST(Dropout, RejectsBadArguments) {
 // through the op; if the doc and the code part ways, this fails.
 TEST(Dropout, DocumentedWorkedExample) {
   const ref::Stream s = ref::stream(1, ref::kDropout, 1, 0);
-  EXPECT_EQ(s.key[0], 0xef0d41dfu);
-  EXPECT_EQ(s.key[1], 0xdd7850c2u);
-  const std::uint32_t words[8] = {0xa72a6229u, 0xa70cf33au, 0xcd4fe898u, 0x4a20db60u,
-                                  0x119aeaf7u, 0x17485742u, 0xbe8870d2u, 0xf6fce1a1u};
-  for (int j = 0; j < 8; ++j) EXPECT_EQ(ref::word(s, j), words[j]) << j;
+  test::expect_stream(s, 0xef0d41dfu, 0xdd7850c2u,
+                      {0xa72a6229u, 0xa70cf33au, 0xcd4fe898u, 0x4a20db60u, 0x119aeaf7u, 0x17485742u, 0xbe8870d2u,
+                       0xf6fce1a1u});
   EXPECT_EQ(ref::drop_below(0.5f), 0x80000000u);
   const std::vector<float> y = ops::dropout(Tensor::full({8}, 1.0f), 0.5f, true, {1, 1, 0}).to_vector();
   EXPECT_EQ(y, (std::vector<float>{2, 2, 2, 0, 0, 0, 2, 2}));

@@ -1,23 +1,15 @@
 // Runs a computation at several thread counts and restores the previous count.
 #pragma once
 
-#include <functional>
 #include <vector>
 
-#include "cpu/parallel.h"
+#include "cpu/thread_count_guard.h"
 
 namespace lockstep::test {
 
 inline const std::vector<int> kThreadCounts = {1, 2, 3, 7, 16};
 
-class ThreadCountGuard {
- public:
-  explicit ThreadCountGuard(int n) : previous_(num_threads()) { set_num_threads(n); }
-  ~ThreadCountGuard() { set_num_threads(previous_); }
-
- private:
-  int previous_;
-};
+using lockstep::ThreadCountGuard;
 
 // result(t) for every t in kThreadCounts.
 template <class F>

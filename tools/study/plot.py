@@ -145,6 +145,22 @@ def plot_kernels(out):
     save(fig, out, "kernels_vs_det.png")
 
 
+def positive(ys):
+    """The values for a log axis: zeros (no distance) become gaps."""
+    return [y if y > 0 else float("nan") for y in ys]
+
+
+def finish_log_vs_step(fig, ax, out, png, ylabel, title, legend_size):
+    """A distance against step on a log axis: labels, grid, legend, then the PNG."""
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=legend_size)
+    save(fig, out, png)
+
+
 def plot_training(out):
     steps = rows(os.path.join(out, "training_steps.csv"))
     runs = rows(os.path.join(out, "training_runs.csv"))
@@ -169,16 +185,11 @@ def plot_training(out):
             continue
         style = styles[seen[kind[n]] % len(styles)]
         seen[kind[n]] += 1
-        ax.plot(xs, [y if y > 0 else float("nan") for y in ys], color=color[kind[n]], lw=1.2, ls=style, label=n)
+        ax.plot(xs, positive(ys), color=color[kind[n]], lw=1.2, ls=style, label=n)
     if zero:
         ax.plot([], [], " ", label="distance 0 at every step: " + ", ".join(zero))
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("L2 distance of all parameters to the reference")
-    ax.set_title("Divergence from the reference run (first deterministic run)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
-    save(fig, out, "training_divergence.png")
+    finish_log_vs_step(fig, ax, out, "training_divergence.png", "L2 distance of all parameters to the reference",
+                       "Divergence from the reference run (first deterministic run)", 7)
 
     fig, ax = plt.subplots(figsize=(8, 4))
     for n in names:
@@ -207,16 +218,11 @@ def plot_training(out):
         if kind[n] != "onebit":
             continue
         xs, ys = series(n, "l2_to_ref")
-        ax.plot(xs, [y if y > 0 else float("nan") for y in ys], color=color["onebit"], label=n + ": L2")
+        ax.plot(xs, positive(ys), color=color["onebit"], label=n + ": L2")
         xs, ys = series(n, "maxabs_to_ref")
-        ax.plot(xs, [y if y > 0 else float("nan") for y in ys], color=color["onebit"], ls="--", label=n + ": max |diff|")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("distance to the reference")
-    ax.set_title("Lowest mantissa bit of one fc1 weight flipped before step 0 (deterministic)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    save(fig, out, "training_onebit.png")
+        ax.plot(xs, positive(ys), color=color["onebit"], ls="--", label=n + ": max |diff|")
+    finish_log_vs_step(fig, ax, out, "training_onebit.png", "distance to the reference",
+                       "Lowest mantissa bit of one fc1 weight flipped before step 0 (deterministic)", 8)
 
 
 def main():

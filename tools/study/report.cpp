@@ -92,6 +92,33 @@ std::string make_plots(const std::string& experiment, const std::string& out_dir
   return "";
 }
 
+std::string run_header(const StudyOptions& o) {
+  return fmt::format("Machine: {}. Command: `{}`. Seed {}{}.", machine_summary(), o.command_line, o.seed,
+                     o.quick ? ", quick variant" : "");
+}
+
+std::string add_plots(Report& rep, const std::string& experiment, const std::string& out_dir,
+                      const std::vector<Plot>& plots) {
+  rep.heading("Plots");
+  const std::string skipped = make_plots(experiment, out_dir);
+  if (!skipped.empty()) rep.para("Plots skipped: " + skipped + ".");
+  for (const Plot& p : plots) rep.image(out_dir, p.png, p.caption);
+  return skipped;
+}
+
+void finish_report(Report& rep, const std::string& experiment, const std::string& out_dir, const std::string& files,
+                   std::chrono::steady_clock::time_point t0, const std::string& plots_skipped,
+                   const std::vector<std::string>& lines, const std::string& suffix) {
+  rep.heading("Files");
+  rep.para(files);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.para(fmt::format("Run time {:.1f} s.", secs));
+  rep.write(out_dir + "/report.md");
+  std::printf("study %s: wrote %s/report.md (%.1f s)%s\n", experiment.c_str(), out_dir.c_str(), secs, suffix.c_str());
+  for (const auto& l : lines) std::printf("  %s\n", l.c_str());
+  if (!plots_skipped.empty()) std::printf("  plots skipped: %s\n", plots_skipped.c_str());
+}
+
 std::string machine_summary() {
   std::string cpu = "unknown CPU";
   std::ifstream info("/proc/cpuinfo");

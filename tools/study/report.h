@@ -4,10 +4,13 @@
 // sentences are reproducible from the files alone.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "tools/study/study.h"
 
 namespace lockstep::study {
 
@@ -47,6 +50,26 @@ class Report {
 // Runs `python3 <source>/tools/study/plot.py <experiment> <dir>`. Returns "" on success, else
 // why plots were not made (matplotlib missing, script failed); the report says so.
 std::string make_plots(const std::string& experiment, const std::string& out_dir);
+
+// The report's opening paragraph: machine, command line, seed, and whether this is the quick variant.
+std::string run_header(const StudyOptions& o);
+
+// One plot of an experiment: the PNG that plot.py writes and its caption in the report.
+struct Plot {
+  std::string png, caption;
+};
+
+// The "Plots" section: runs plot.py on the experiment's (closed) CSV files and links each PNG.
+// Returns "" or why the plots were skipped (the section says so too).
+std::string add_plots(Report& rep, const std::string& experiment, const std::string& out_dir,
+                      const std::vector<Plot>& plots);
+
+// The end of every experiment: the "Files" section (`files`), the run time since t0, report.md
+// written, and on stdout "study <experiment>: wrote ..." (plus `suffix`), then `lines`, then
+// why plots were skipped if they were.
+void finish_report(Report& rep, const std::string& experiment, const std::string& out_dir, const std::string& files,
+                   std::chrono::steady_clock::time_point t0, const std::string& plots_skipped,
+                   const std::vector<std::string>& lines = {}, const std::string& suffix = "");
 
 // Host facts for the report header: CPU model, hardware threads, build ISA level, commit.
 std::string machine_summary();

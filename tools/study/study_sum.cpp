@@ -16,7 +16,8 @@
 #include "core/ops.h"
 #include "core/random.h"
 #include "core/tensor.h"
-#include "cpu/parallel.h"
+#include "cpu/thread_count_guard.h"
+#include "reference/data.h"
 #include "tools/study/exact_sum.h"
 #include "tools/study/report.h"
 #include "tools/study/study.h"
@@ -24,21 +25,13 @@
 namespace lockstep::study {
 namespace {
 
-// SplitMix64 finaliser (Steele, Lea, Flood 2014): a counter-based hash, no state.
-std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-// Uniform in [0,1) with 24 random bits: exact in float and double.
-double u24(std::uint64_t seed, std::uint64_t stream, std::uint64_t i) {
-  return static_cast<double>(mix64(mix64(seed * 0x100000001B3ull + stream) + i) >> 40) / 16777216.0;
-}
+// Counter-based hashes, no state (reference/data.h); stream_u24 is exact in float and double.
+using test::mix64;
+using test::stream_u24;
 // Approximately standard normal (Irwin-Hall: 12 uniforms minus 6); exact in double.
 double normal12(std::uint64_t seed, std::uint64_t stream, std::uint64_t i) {
   double s = 0;
-  for (std::uint64_t k = 0; k < 12; ++k) s += u24(seed, stream * 16 + k, i);
+  for (std::uint64_t k = 0; k < 12; ++k) s += stream_u24(seed, stream * 16 + k, i);
   return s - 6.0;
 }
 
@@ -58,17 +51,17 @@ std::vector<float> make_values(const std::string& dist, std::uint64_t seed, i64 
     const auto u = static_cast<std::uint64_t>(i);
     double x = 0;
     if (dist == "uniform") {
-      x = u24(seed, 1, u);
+      x = stream_u24(seed, 1, u);
     } else if (dist == "normal") {
       x = normal12(seed, 2, u);
     } else if (dist == "mixed") {
       const int e = static_cast<int>(mix64(seed * 31 + 3 + u * 0x9E37ull) % 41) - 20;
-      x = std::ldexp(u24(seed, 4, u), e) * (u24(seed, 5, u) < 0.5 ? -1.0 : 1.0);
+      x = std::ldexp(stream_u24(seed, 4, u), e) * (stream_u24(seed, 5, u) < 0.5 ? -1.0 : 1.0);
     } else {  // cancellation: element 2k is a, element 2k+1 is -a + e, then shuffled
       const std::uint64_t k = u / 2;
       const int e = static_cast<int>(mix64(seed * 37 + 6 + k) % 17);
       const double a = std::ldexp(normal12(seed, 7, k), e);
-      x = (u % 2 == 0) ? a : -static_cast<double>(static_cast<float>(a)) + std::ldexp(u24(seed, 8, k) - 0.5, -9);
+      x = (u % 2 == 0) ? a : -static_cast<double>(static_cast<float>(a)) + std::ldexp(stream_u24(seed, 8, k) - 0.5, -9);
     }
     v[static_cast<size_t>(i)] = static_cast<float>(x);
   }
@@ -135,11 +128,8 @@ float sum_sorted(const float* x, i64 n) {
 }
 float lockstep_sum(const std::vector<float>& v, Mode mode, int threads) {
   ModeGuard g(mode);
-  const int before = num_threads();
-  set_num_threads(threads);
-  const float s = ops::sum(Tensor::from_vector(v, {static_cast<i64>(v.size())})).item();
-  set_num_threads(before);
-  return s;
+  ThreadCountGuard t(threads);
+  return ops::sum(Tensor::from_vector(v, {static_cast<i64>(v.size())})).item();
 }
 
 struct Result {
@@ -219,27 +209,33 @@ std::string self_check() {
          "subnormals cancel exactly";
 }
 
-}  // namespace
+// The sizes of one run of the study.
+struct SumSetup {
+  i64 n;
+  int permutations;
+  std::vector<int> threads;
+  int fast_repeats;
+};
 
-int run_sum(const StudyOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const i64 n = o.quick ? (1 << 14) : (1 << 20);
-  const int permutations = o.runs > 0 ? o.runs : (o.quick ? 30 : 200);
-  const std::vector<int> threads = !o.threads.empty() ? o.threads : std::vector<int>{1, 2, 3, 4};
-  const int fast_repeats = 3;
-  std::filesystem::create_directories(o.out);
-  const std::string check = self_check();
+// The study's CSV files, written while the distributions are measured.
+struct SumFiles {
+  Csv orders, exact, summary;
+  explicit SumFiles(const std::string& out)
+      : orders(out + "/sum_orders.csv", {"distribution", "n", "method", "variant", "value", "value_hex", "exact_f32_hex",
+                                         "ulp", "rel_err", "err_over_sum_abs"}),
+        exact(out + "/sum_exact.csv",
+              {"distribution", "n", "exact_f64", "exact_f32", "exact_f32_hex", "sum_abs", "condition_number"}),
+        summary(out + "/sum_summary.csv", {"distribution", "method", "results", "distinct_values", "min_ulp", "max_ulp",
+                                           "max_abs_ulp", "max_abs_rel_err"}) {}
+  void close() {
+    orders.close();
+    exact.close();
+    summary.close();
+  }
+};
 
-  Csv orders(o.out + "/sum_orders.csv", {"distribution", "n", "method", "variant", "value", "value_hex", "exact_f32_hex",
-                                         "ulp", "rel_err", "err_over_sum_abs"});
-  Csv exact_csv(o.out + "/sum_exact.csv",
-                {"distribution", "n", "exact_f64", "exact_f32", "exact_f32_hex", "sum_abs", "condition_number"});
-  Csv summary(o.out + "/sum_summary.csv", {"distribution", "method", "results", "distinct_values", "min_ulp", "max_ulp",
-                                           "max_abs_ulp", "max_abs_rel_err"});
-
-  Report rep("lockstep study sum: one sum, many orders");
-  rep.para(fmt::format("Machine: {}. Command: `{}`. Seed {}{}.", machine_summary(), o.command_line, o.seed,
-                       o.quick ? ", quick variant" : ""));
+void write_intro(Report& rep, const StudyOptions& o, const SumSetup& setup, const std::string& check) {
+  rep.para(run_header(o));
   rep.para(fmt::format(
       "Each data set has n = {} float32 values. Each is summed in float32 in the orders below and compared with the "
       "exact sum. **How the exact sum is exact:** every finite float32 is an integer multiple of 2^-149 and smaller "
@@ -249,7 +245,7 @@ int run_sum(const StudyOptions& o) {
       "sum and the exact one is also computed in the accumulator, so relative errors are exact up to the final "
       "rounding to float64. `ulp` is the signed number of float32 values between a computed sum and the correctly "
       "rounded exact sum (0 = correctly rounded).",
-      n, check));
+      setup.n, check));
   rep.para(
       "Orders: `sequential` (i = 0..n-1), `reverse`, `pairwise` (recursive halving), `sorted_abs` (ascending "
       "magnitude), `kahan` (compensated), `double_acc` (float64 accumulator, rounded once), `simd_lanes` (8 or 16 "
@@ -257,91 +253,116 @@ int run_sum(const StudyOptions& o) {
       "partials added in order), `random_perm` (sequential over seeded random permutations), `lockstep_det` "
       "(lockstep's canonical order: `ops::sum` in deterministic mode, chunks of 1024, at each thread count) and "
       "`lockstep_fast` (`ops::sum` in fast mode, called " +
-      std::to_string(fast_repeats) + " times at each thread count).");
+      std::to_string(setup.fast_repeats) + " times at each thread count).");
+}
 
-  std::vector<std::vector<std::string>> overview;
-  std::vector<std::string> findings;
-  for (const auto& dist : kDistributions) {
-    const std::vector<float> v = make_values(dist.name, o.seed, n);
-    const ExactSum ex = exact_sum(v.data(), v.size());
-    double sum_abs = 0;  // condition number only: float64 accuracy is plenty
-    for (float f : v) sum_abs += std::fabs(static_cast<double>(f));
-    const Exact e{ex.to_double(), ex.to_float(), sum_abs};
-    exact_csv << dist.name << static_cast<std::int64_t>(n) << fmt::format("{:.17g}", e.value) << e.rounded
-              << hexf(e.rounded) << sum_abs << (e.value != 0 ? sum_abs / std::fabs(e.value) : INFINITY);
-    exact_csv.end_row();
-
-    std::map<std::string, std::vector<Measured>> by_method;
-    std::vector<std::string> method_order;
-    std::set<std::uint32_t> all_bits;
-    for (const Result& r : all_orders(v, permutations, o.seed, threads, fast_repeats)) {
-      const Measured m = measure(r, ex, e);
-      orders << dist.name << static_cast<std::int64_t>(n) << m.method << m.variant << static_cast<double>(m.value)
-             << hexf(m.value) << hexf(e.rounded) << m.ulp << m.rel_err << m.err_over_abs;
-      orders.end_row();
-      if (!by_method.count(m.method)) method_order.push_back(m.method);
-      by_method[m.method].push_back(m);
-      all_bits.insert(std::bit_cast<std::uint32_t>(m.value));
-    }
-    std::vector<std::vector<std::string>> rows;
-    std::int64_t global_min = 0, global_max = 0;
-    bool first = true;
-    for (const auto& method : method_order) {
-      const auto& ms = by_method[method];
-      std::set<std::uint32_t> bits;
-      std::int64_t lo = ms[0].ulp, hi = ms[0].ulp, amax = 0;
-      double rmax = 0;
-      for (const auto& m : ms) {
-        bits.insert(std::bit_cast<std::uint32_t>(m.value));
-        lo = std::min(lo, m.ulp);
-        hi = std::max(hi, m.ulp);
-        amax = std::max(amax, std::abs(m.ulp));
-        rmax = std::max(rmax, std::fabs(m.rel_err));
-      }
-      global_min = first ? lo : std::min(global_min, lo);
-      global_max = first ? hi : std::max(global_max, hi);
-      first = false;
-      summary << dist.name << method << static_cast<std::int64_t>(ms.size()) << static_cast<std::int64_t>(bits.size())
-              << lo << hi << amax << rmax;
-      summary.end_row();
-      rows.push_back({"`" + method + "`", std::to_string(ms.size()), std::to_string(bits.size()),
-                      lo == hi ? std::to_string(lo) : fmt::format("{} .. {}", lo, hi), fmt_g(rmax)});
-    }
-    rep.heading(fmt::format("{}: {}", dist.name, dist.description));
-    rep.para(fmt::format("Exact sum {:.17g} (correctly rounded float32: {} = `{}`); sum of |x| = {}, so the condition "
-                         "number sum|x| / |sum x| is {}.",
-                         e.value, fmt_g(e.rounded, 9), hexf(e.rounded), fmt_g(sum_abs, 6),
-                         e.value != 0 ? fmt_g(sum_abs / std::fabs(e.value)) : "infinite"));
-    rep.table({"order", "results", "distinct float32 values", "ulp vs exact (min .. max)", "max relative error"}, rows);
-    const auto& perm = by_method["random_perm"];
-    std::set<std::uint32_t> perm_bits;
-    std::int64_t plo = perm.empty() ? 0 : perm[0].ulp, phi = plo;
-    for (const auto& m : perm) {
-      perm_bits.insert(std::bit_cast<std::uint32_t>(m.value));
-      plo = std::min(plo, m.ulp);
-      phi = std::max(phi, m.ulp);
-    }
-    std::set<std::uint32_t> det_bits, fast_bits;
-    for (const auto& m : by_method["lockstep_det"]) det_bits.insert(std::bit_cast<std::uint32_t>(m.value));
-    for (const auto& m : by_method["lockstep_fast"]) fast_bits.insert(std::bit_cast<std::uint32_t>(m.value));
-    std::int64_t kahan_ulp = by_method["kahan"][0].ulp, seq_ulp = by_method["sequential"][0].ulp;
-    const std::string f = fmt::format(
-        "**{}**: all {} computed sums took {} distinct float32 values, from {} to {} ulp away from the exact sum. {} "
-        "random permutations alone gave {} distinct values ({} .. {} ulp). Sequential order was {} ulp off, Kahan {} "
-        "ulp. lockstep deterministic gave {} at {} thread counts; lockstep fast gave {} distinct value{} over {} "
-        "calls.",
-        dist.name, [&] { size_t c = 0; for (auto& kv : by_method) c += kv.second.size(); return c; }(),
-        all_bits.size(), global_min, global_max, perm.size(), perm_bits.size(), plo, phi, seq_ulp, kahan_ulp,
-        det_bits.size() == 1 ? "the same bits" : fmt::format("{} DIFFERENT values", det_bits.size()), threads.size(),
-        fast_bits.size(), fast_bits.size() == 1 ? "" : "s", by_method["lockstep_fast"].size());
-    rep.para(f);
-    findings.push_back(f);
-    overview.push_back({dist.name, std::to_string(all_bits.size()), fmt::format("{} .. {}", global_min, global_max),
-                        fmt::format("{} .. {}", plo, phi), std::to_string(det_bits.size()),
-                        std::to_string(fast_bits.size())});
+// Every computed sum of one distribution, grouped by method in the order the methods first appear.
+struct ByMethod {
+  std::map<std::string, std::vector<Measured>> sums;
+  std::vector<std::string> order;
+  std::set<std::uint32_t> all_bits;
+  size_t total = 0;
+  const std::vector<Measured>& operator[](const std::string& method) const {
+    static const std::vector<Measured> kNone;
+    const auto it = sums.find(method);
+    return it == sums.end() ? kNone : it->second;
   }
+};
 
-  // Error against n for a few orders (uniform and normal data).
+std::set<std::uint32_t> distinct_bits(const std::vector<Measured>& ms) {
+  std::set<std::uint32_t> bits;
+  for (const auto& m : ms) bits.insert(std::bit_cast<std::uint32_t>(m.value));
+  return bits;
+}
+
+// The smallest and largest signed ulp distance of a group of sums (0 .. 0 when empty).
+std::pair<std::int64_t, std::int64_t> ulp_range(const std::vector<Measured>& ms) {
+  std::int64_t lo = ms.empty() ? 0 : ms[0].ulp, hi = lo;
+  for (const auto& m : ms) lo = std::min(lo, m.ulp), hi = std::max(hi, m.ulp);
+  return {lo, hi};
+}
+
+// One summary CSV row and one report table row per method; returns the rows.
+std::vector<std::vector<std::string>> method_rows(const ByMethod& bm, const std::string& dist, Csv& summary) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& method : bm.order) {
+    const auto& ms = bm[method];
+    const std::set<std::uint32_t> bits = distinct_bits(ms);
+    const auto [lo, hi] = ulp_range(ms);
+    std::int64_t amax = 0;
+    double rmax = 0;
+    for (const auto& m : ms) amax = std::max(amax, std::abs(m.ulp)), rmax = std::max(rmax, std::fabs(m.rel_err));
+    summary << dist << method << static_cast<std::int64_t>(ms.size()) << static_cast<std::int64_t>(bits.size()) << lo
+            << hi << amax << rmax;
+    summary.end_row();
+    rows.push_back({"`" + method + "`", std::to_string(ms.size()), std::to_string(bits.size()),
+                    lo == hi ? std::to_string(lo) : fmt::format("{} .. {}", lo, hi), fmt_g(rmax)});
+  }
+  return rows;
+}
+
+// The finding sentence for one distribution.
+std::string finding(const std::string& dist, const ByMethod& bm, size_t thread_counts) {
+  std::int64_t global_min = 0, global_max = 0;
+  bool first = true;
+  for (const auto& method : bm.order) {
+    const auto [lo, hi] = ulp_range(bm[method]);
+    global_min = first ? lo : std::min(global_min, lo);
+    global_max = first ? hi : std::max(global_max, hi);
+    first = false;
+  }
+  const auto& perm = bm["random_perm"];
+  const auto [plo, phi] = ulp_range(perm);
+  const size_t det_bits = distinct_bits(bm["lockstep_det"]).size(), fast_bits = distinct_bits(bm["lockstep_fast"]).size();
+  return fmt::format(
+      "**{}**: all {} computed sums took {} distinct float32 values, from {} to {} ulp away from the exact sum. {} "
+      "random permutations alone gave {} distinct values ({} .. {} ulp). Sequential order was {} ulp off, Kahan {} "
+      "ulp. lockstep deterministic gave {} at {} thread counts; lockstep fast gave {} distinct value{} over {} "
+      "calls.",
+      dist, bm.total, bm.all_bits.size(), global_min, global_max, perm.size(), distinct_bits(perm).size(), plo, phi,
+      bm["sequential"][0].ulp, bm["kahan"][0].ulp,
+      det_bits == 1 ? "the same bits" : fmt::format("{} DIFFERENT values", det_bits), thread_counts, fast_bits,
+      fast_bits == 1 ? "" : "s", bm["lockstep_fast"].size());
+}
+
+// One distribution: its exact sum, every order measured against it, a report section; returns its finding.
+std::string study_distribution(const Distribution& dist, const StudyOptions& o, const SumSetup& setup, SumFiles& files,
+                               Report& rep) {
+  const i64 n = setup.n;
+  const std::vector<float> v = make_values(dist.name, o.seed, n);
+  const ExactSum ex = exact_sum(v.data(), v.size());
+  double sum_abs = 0;  // condition number only: float64 accuracy is plenty
+  for (float f : v) sum_abs += std::fabs(static_cast<double>(f));
+  const Exact e{ex.to_double(), ex.to_float(), sum_abs};
+  files.exact << dist.name << static_cast<std::int64_t>(n) << fmt::format("{:.17g}", e.value) << e.rounded
+              << hexf(e.rounded) << sum_abs << (e.value != 0 ? sum_abs / std::fabs(e.value) : INFINITY);
+  files.exact.end_row();
+
+  ByMethod bm;
+  for (const Result& r : all_orders(v, setup.permutations, o.seed, setup.threads, setup.fast_repeats)) {
+    const Measured m = measure(r, ex, e);
+    files.orders << dist.name << static_cast<std::int64_t>(n) << m.method << m.variant << static_cast<double>(m.value)
+                 << hexf(m.value) << hexf(e.rounded) << m.ulp << m.rel_err << m.err_over_abs;
+    files.orders.end_row();
+    if (!bm.sums.count(m.method)) bm.order.push_back(m.method);
+    bm.sums[m.method].push_back(m);
+    bm.all_bits.insert(std::bit_cast<std::uint32_t>(m.value));
+    ++bm.total;
+  }
+  const auto rows = method_rows(bm, dist.name, files.summary);
+  rep.heading(fmt::format("{}: {}", dist.name, dist.description));
+  rep.para(fmt::format("Exact sum {:.17g} (correctly rounded float32: {} = `{}`); sum of |x| = {}, so the condition "
+                       "number sum|x| / |sum x| is {}.",
+                       e.value, fmt_g(e.rounded, 9), hexf(e.rounded), fmt_g(sum_abs, 6),
+                       e.value != 0 ? fmt_g(sum_abs / std::fabs(e.value)) : "infinite"));
+  rep.table({"order", "results", "distinct float32 values", "ulp vs exact (min .. max)", "max relative error"}, rows);
+  const std::string f = finding(dist.name, bm, setup.threads.size());
+  rep.para(f);
+  return f;
+}
+
+// Error against n for a few orders (uniform and normal data): sum_vs_n.csv.
+void write_error_vs_n(const StudyOptions& o, int last_threads) {
   Csv vs_n(o.out + "/sum_vs_n.csv", {"distribution", "n", "method", "abs_rel_err"});
   const int max_log = o.quick ? 14 : 20;
   for (const std::string dist : {"uniform", "normal"}) {
@@ -358,7 +379,7 @@ int run_sum(const StudyOptions& o) {
       row("sequential", err(sum_sequential(v.data(), m)));
       row("pairwise", err(sum_pairwise(v.data(), m)));
       row("kahan", err(sum_kahan(v.data(), m)));
-      row("lockstep_det", err(lockstep_sum(v, Mode::Deterministic, threads.back())));
+      row("lockstep_det", err(lockstep_sum(v, Mode::Deterministic, last_threads)));
       std::vector<double> errs;
       std::vector<float> p(v.size());
       for (int k = 0; k < 10; ++k) {
@@ -369,26 +390,33 @@ int run_sum(const StudyOptions& o) {
       row("random_perm_median_of_10", stats_of(errs).median);
     }
   }
-
-  rep.heading("Plots");
-  orders.close();
-  exact_csv.close();
-  summary.close();
   vs_n.close();
-  const std::string plots = make_plots("sum", o.out);
-  if (!plots.empty()) rep.para("Plots skipped: " + plots + ".");
-  rep.image(o.out, "sum_ulp.png", "Signed ULP distance from the exact sum, per order and distribution (symlog scale)");
-  rep.image(o.out, "sum_perm_hist.png", "Random permutations: histogram of the ULP distance from the exact sum");
-  rep.image(o.out, "sum_vs_n.png", "Relative error against n for a few orders (log-log)");
-  rep.heading("Files");
-  rep.para("`sum_orders.csv` (every computed sum), `sum_exact.csv` (the exact sums), `sum_summary.csv` (per order), "
-           "`sum_vs_n.csv` (error against n).");
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  rep.para(fmt::format("Run time {:.1f} s.", secs));
-  rep.write(o.out + "/report.md");
-  std::printf("study sum: wrote %s/report.md (%.1f s)\n", o.out.c_str(), secs);
-  for (const auto& f : findings) std::printf("  %s\n", f.c_str());
-  if (!plots.empty()) std::printf("  plots skipped: %s\n", plots.c_str());
+}
+
+}  // namespace
+
+int run_sum(const StudyOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const SumSetup setup{o.quick ? (1 << 14) : (1 << 20), o.runs > 0 ? o.runs : (o.quick ? 30 : 200),
+                       !o.threads.empty() ? o.threads : std::vector<int>{1, 2, 3, 4}, 3};
+  std::filesystem::create_directories(o.out);
+  const std::string check = self_check();
+  SumFiles files(o.out);
+  Report rep("lockstep study sum: one sum, many orders");
+  write_intro(rep, o, setup, check);
+  std::vector<std::string> findings;
+  for (const auto& dist : kDistributions) findings.push_back(study_distribution(dist, o, setup, files, rep));
+  write_error_vs_n(o, setup.threads.back());
+  files.close();
+  const std::string plots =
+      add_plots(rep, "sum", o.out,
+                {{"sum_ulp.png", "Signed ULP distance from the exact sum, per order and distribution (symlog scale)"},
+                 {"sum_perm_hist.png", "Random permutations: histogram of the ULP distance from the exact sum"},
+                 {"sum_vs_n.png", "Relative error against n for a few orders (log-log)"}});
+  finish_report(rep, "sum", o.out,
+                "`sum_orders.csv` (every computed sum), `sum_exact.csv` (the exact sums), `sum_summary.csv` (per "
+                "order), `sum_vs_n.csv` (error against n).",
+                t0, plots, findings);
   return 0;
 }
 

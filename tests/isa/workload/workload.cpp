@@ -11,8 +11,8 @@
 #include "cpu/parallel.h"
 #include "nn/mnist_net.h"
 #include "nn/training.h"
-#include "tests/support/data.h"
-#include "tests/support/synthetic_mnist.h"
+#include "reference/data.h"
+#include "reference/synthetic_mnist.h"
 
 using namespace lockstep;
 

@@ -11,7 +11,7 @@
 #include "core/ops.h"
 #include "kernels/conv2d.h"
 #include "tests/ops/harness/op_case.h"
-#include "tests/reference/conv2d_ref.h"
+#include "reference/conv2d_ref.h"
 
 namespace lockstep::test {
 namespace {

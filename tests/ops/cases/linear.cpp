@@ -8,7 +8,7 @@
 #include "core/ops.h"
 #include "kernels/linear.h"
 #include "tests/ops/harness/op_case.h"
-#include "tests/reference/linear_ref.h"
+#include "reference/linear_ref.h"
 
 namespace lockstep::test {
 namespace {

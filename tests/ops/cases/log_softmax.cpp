@@ -12,7 +12,7 @@
 #include "core/ops.h"
 #include "kernels/log_softmax.h"
 #include "tests/ops/harness/op_case.h"
-#include "tests/reference/log_softmax_ref.h"
+#include "reference/log_softmax_ref.h"
 
 namespace lockstep::test {
 namespace {

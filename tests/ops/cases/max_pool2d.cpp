@@ -6,7 +6,7 @@
 #include "core/ops.h"
 #include "kernels/max_pool2d.h"
 #include "tests/ops/harness/op_case.h"
-#include "tests/reference/max_pool2d_ref.h"
+#include "reference/max_pool2d_ref.h"
 #include "tests/support/compare.h"
 
 namespace lockstep::test {

@@ -8,7 +8,7 @@
 #include "core/ops.h"
 #include "kernels/nll_loss.h"
 #include "tests/ops/harness/op_case.h"
-#include "tests/reference/nll_loss_ref.h"
+#include "reference/nll_loss_ref.h"
 
 namespace lockstep::test {
 namespace {

@@ -4,7 +4,7 @@
 #include "core/ops.h"
 #include "kernels/relu.h"
 #include "tests/ops/harness/op_case.h"
-#include "tests/reference/relu_ref.h"
+#include "reference/relu_ref.h"
 
 namespace lockstep::test {
 namespace {

@@ -20,7 +20,7 @@
 
 #include "core/mode.h"
 #include "core/tensor.h"
-#include "tests/reference/ref_sums.h"
+#include "reference/ref_sums.h"
 #include "tests/support/compare.h"
 
 namespace lockstep::test {

@@ -8,9 +8,8 @@
 #include "core/ops.h"
 #include "core/transfer.h"
 #include "tests/ops/harness/op_case.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 #include "tests/support/gradcheck.h"
-#include "tests/support/ref_bounds.h"
 #include "tests/support/threads.h"
 
 namespace lockstep::test {
@@ -26,9 +25,7 @@ bool register_op_cases(std::vector<OpCase> cases) {
 }
 
 RefGroup bounded(const ref::RefSums& r, const std::function<double(size_t)>& n_roundings) {
-  RefGroup g{r.value, std::vector<double>(r.value.size())};
-  for (size_t i = 0; i < g.bound.size(); ++i) g.bound[i] = chain_bound(n_roundings(i), r.abs_sum[i]);
-  return g;
+  return {r.value, ref_bounds(r, n_roundings)};
 }
 
 RefGroup with_bound(std::vector<double> value, double bound) {

@@ -1,7 +1,8 @@
 // An independent restatement of lockstep's randomness scheme for the tests: Philox4x32 from
-// the SC11 paper's description (docs/sources.md#philox4x32-10) and the keying, conversion, dropout
-// and Fisher-Yates rules as docs/randomness.md states them. Written separately on purpose:
-// it never includes kernels/, so a test comparing the two checks the code against the doc.
+// the SC11 paper's description (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3")
+// and the keying, conversion, dropout and Fisher-Yates rules as docs/randomness.md states
+// them. Written separately on purpose: it never includes kernels/, so a test comparing the two
+// checks the code against the doc.
 #pragma once
 
 #include <array>

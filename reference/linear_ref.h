@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tests/reference/ref_sums.h"
+#include "reference/ref_sums.h"
 
 namespace lockstep::ref {
 
@@ -21,40 +21,32 @@ struct LinearShape {
 inline RefSums linear_fwd(const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>& b,
                           const LinearShape& s) {
   RefSums y(s.N * s.O);
-  for (std::int64_t n = 0; n < s.N; ++n)
-    for (std::int64_t o = 0; o < s.O; ++o) y.add(n * s.O + o, b[static_cast<size_t>(o)]);
-  for (std::int64_t i = 0; i < s.I; ++i)
-    for (std::int64_t n = 0; n < s.N; ++n)
-      for (std::int64_t o = 0; o < s.O; ++o)
-        y.add(n * s.O + o, x[static_cast<size_t>(n * s.I + i)] * w[static_cast<size_t>(o * s.I + i)]);
+  for_each_2(s.N, s.O, [&](std::int64_t n, std::int64_t o) { y.add(n * s.O + o, at(b, o)); });
+  for_each_3(s.I, s.N, s.O,
+             [&](std::int64_t i, std::int64_t n, std::int64_t o) { y.add(n * s.O + o, at(x, n * s.I + i) * at(w, o * s.I + i)); });
   return y;
 }
 
 // dx[n,i] = sum_o dy[n,o] * w[o,i].
 inline RefSums linear_bwd_data(const std::vector<double>& dy, const std::vector<double>& w, const LinearShape& s) {
   RefSums dx(s.N * s.I);
-  for (std::int64_t o = 0; o < s.O; ++o)
-    for (std::int64_t n = 0; n < s.N; ++n)
-      for (std::int64_t i = 0; i < s.I; ++i)
-        dx.add(n * s.I + i, dy[static_cast<size_t>(n * s.O + o)] * w[static_cast<size_t>(o * s.I + i)]);
+  for_each_3(s.O, s.N, s.I,
+             [&](std::int64_t o, std::int64_t n, std::int64_t i) { dx.add(n * s.I + i, at(dy, n * s.O + o) * at(w, o * s.I + i)); });
   return dx;
 }
 
 // dw[o,i] = sum_n dy[n,o] * x[n,i].
 inline RefSums linear_bwd_weight(const std::vector<double>& dy, const std::vector<double>& x, const LinearShape& s) {
   RefSums dw(s.O * s.I);
-  for (std::int64_t n = 0; n < s.N; ++n)
-    for (std::int64_t o = 0; o < s.O; ++o)
-      for (std::int64_t i = 0; i < s.I; ++i)
-        dw.add(o * s.I + i, dy[static_cast<size_t>(n * s.O + o)] * x[static_cast<size_t>(n * s.I + i)]);
+  for_each_3(s.N, s.O, s.I,
+             [&](std::int64_t n, std::int64_t o, std::int64_t i) { dw.add(o * s.I + i, at(dy, n * s.O + o) * at(x, n * s.I + i)); });
   return dw;
 }
 
 // db[o] = sum_n dy[n,o].
 inline RefSums linear_bwd_bias(const std::vector<double>& dy, const LinearShape& s) {
   RefSums db(s.O);
-  for (std::int64_t n = 0; n < s.N; ++n)
-    for (std::int64_t o = 0; o < s.O; ++o) db.add(o, dy[static_cast<size_t>(n * s.O + o)]);
+  for_each_2(s.N, s.O, [&](std::int64_t n, std::int64_t o) { db.add(o, at(dy, n * s.O + o)); });
   return db;
 }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "nn/training.h"
-#include "tests/support/data.h"
+#include "reference/data.h"
 
 namespace lockstep::test {
 
