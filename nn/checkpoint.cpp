@@ -31,6 +31,15 @@ std::uint64_t get_u64_le(const unsigned char* p) {
 // Largest header we accept; the safetensors reference implementation uses the same 100 MB cap.
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 
+// The header's "__metadata__" object: strings only; "model" goes to Checkpoint::model.
+void read_metadata(const std::string& path, const json& v, Checkpoint& ckpt) {
+  LS_CHECK(v.is_object(), IoError, path, ": __metadata__ must be an object of strings");
+  for (auto m = v.begin(); m != v.end(); ++m) {
+    LS_CHECK(m.value().is_string(), IoError, path, ": __metadata__ entry '", m.key(), "' is not a string");
+    (m.key() == kModelMetadataKey ? ckpt.model : ckpt.metadata[m.key()]) = m.value().get<std::string>();
+  }
+}
+
 }  // namespace
 
 const Tensor& Checkpoint::get(const std::string& name) const {
@@ -134,11 +143,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     const std::string& name = it.key();
     const json& v = it.value();
     if (name == "__metadata__") {
-      LS_CHECK(v.is_object(), IoError, path, ": __metadata__ must be an object of strings");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        LS_CHECK(m.value().is_string(), IoError, path, ": __metadata__ entry '", m.key(), "' is not a string");
-        (m.key() == kModelMetadataKey ? ckpt.model : ckpt.metadata[m.key()]) = m.value().get<std::string>();
-      }
+      read_metadata(path, v, ckpt);
       continue;
     }
     LS_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"), IoError, path,
