@@ -10,6 +10,7 @@
 #include "cpu/parallel.h"
 #include "nn/checkpoint.h"
 #include "tests/cli/tiny_mnist.h"
+#include "tools/lockstep/recipe_io.h"
 #include "tools/lockstep/train_run.h"
 
 namespace lockstep::cli {
@@ -26,6 +27,15 @@ void expect_error_naming(F&& f, std::initializer_list<std::string> fragments) {
   } catch (const Error& e) {
     for (const std::string& s : fragments) EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
   }
+}
+
+TEST(TrainRunRecipe, HexFloatReadsWhatItWroteAndNothingElse) {
+  for (double v : {0.5, -3.0, 0.01f + 0.0, 1e-300, 0.0})
+    EXPECT_EQ(parse_hex_float(hex_float(v), "x"), v) << hex_float(v);
+  EXPECT_EQ(parse_hex_float("0.25", "x"), 0.25);  // decimal is read as strtod reads it
+  for (const char* bad : {"", " 0x1p-1", "0x1p-1 ", "0x1p-1,", "abc", "--1"})
+    expect_error_naming([&] { parse_hex_float(bad, "manifest.json: field 'lr'"); },
+                        {"manifest.json: field 'lr'", std::string("got '") + bad + "'"});
 }
 
 TEST(TrainRunRecipe, ManifestRecipeRoundTripsBitForBit) {
