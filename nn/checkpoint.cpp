@@ -31,6 +31,15 @@ std::uint64_t get_u64_le(const unsigned char* p) {
 // Largest header we accept; the safetensors reference implementation uses the same 100 MB cap.
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 
+// The header's "__metadata__" object: strings only; "model" goes to Checkpoint::model.
+void read_metadata(const std::string& path, const json& v, Checkpoint& ckpt) {
+  LS_CHECK(v.is_object(), IoError, path, ": __metadata__ must be an object of strings");
+  for (auto m = v.begin(); m != v.end(); ++m) {
+    LS_CHECK(m.value().is_string(), IoError, path, ": __metadata__ entry '", m.key(), "' is not a string");
+    (m.key() == kModelMetadataKey ? ckpt.model : ckpt.metadata[m.key()]) = m.value().get<std::string>();
+  }
+}
+
 }  // namespace
 
 const Tensor& Checkpoint::get(const std::string& name) const {
@@ -87,7 +96,11 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
     header[t.name] = {{"dtype", "F32"}, {"shape", t.tensor.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  if (!ckpt.metadata.empty()) header["__metadata__"] = ckpt.metadata;
+  LS_CHECK(!ckpt.metadata.contains(kModelMetadataKey), Error, "save_checkpoint: ", path,
+           ": metadata key 'model' is reserved for Checkpoint::model");
+  json metadata = ckpt.metadata;
+  if (!ckpt.model.empty()) metadata[kModelMetadataKey] = ckpt.model;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // align the data section to 8 bytes, as the format allows
   std::string out;
@@ -130,11 +143,7 @@ Checkpoint load_checkpoint(const std::string& path) {
     const std::string& name = it.key();
     const json& v = it.value();
     if (name == "__metadata__") {
-      LS_CHECK(v.is_object(), IoError, path, ": __metadata__ must be an object of strings");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        LS_CHECK(m.value().is_string(), IoError, path, ": __metadata__ entry '", m.key(), "' is not a string");
-        ckpt.metadata[m.key()] = m.value().get<std::string>();
-      }
+      read_metadata(path, v, ckpt);
       continue;
     }
     LS_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") && v.contains("data_offsets"), IoError, path,
@@ -178,6 +187,15 @@ Checkpoint load_checkpoint(const std::string& path) {
     for (auto& t : ckpt.tensors)
       if (t.name == r.name) ordered.push_back(t);
   ckpt.tensors = std::move(ordered);
+  return ckpt;
+}
+
+Checkpoint load_checkpoint(const std::string& path, const std::string& expected_model) {
+  Checkpoint ckpt = load_checkpoint(path);
+  const std::string found = ckpt.model.empty() ? kUnnamedCheckpointModel : ckpt.model;
+  LS_CHECK(found == expected_model, IoError, path, ": checkpoint holds model '", found, "'",
+           ckpt.model.empty() ? " (it names none: written before checkpoints named their model)" : "",
+           ", expected '", expected_model, "'");
   return ckpt;
 }
 

@@ -1,6 +1,7 @@
-// The layers of the reference network as modules. Parameters are created uninitialised
-// (zeros); initialisation draws from the counter-based init stream (nn/init.h), keyed by
-// the parameter's position in the model, so it never depends on construction history.
+// The layers of the reference network as modules. Parameters are created as zeros; each
+// layer with parameters draws them itself (PyTorch's defaults, with the fan-in only the layer
+// knows) from the counter-based init streams (nn/init.h) that Module::reset_parameters
+// assigns by the parameter's position in the model, so no init depends on construction history.
 #pragma once
 
 #include "core/ops.h"
@@ -16,6 +17,10 @@ class Conv2d : public Module {
   i64 fan_in() const { return in_channels_ * kernel_size_ * kernel_size_; }
   Tensor weight, bias;
 
+ protected:
+  // weight and bias uniform in +-default_init_bound(fan_in()), as PyTorch's Conv2d.
+  void init_own_parameters(std::uint64_t seed, std::uint64_t first_stream) override;
+
  private:
   i64 in_channels_, kernel_size_;
   ops::Conv2dOptions options_;
@@ -28,6 +33,10 @@ class Linear : public Module {
   Tensor forward(const Tensor& x) override;
   i64 fan_in() const { return in_features_; }
   Tensor weight, bias;
+
+ protected:
+  // weight and bias uniform in +-default_init_bound(fan_in()), as PyTorch's Linear.
+  void init_own_parameters(std::uint64_t seed, std::uint64_t first_stream) override;
 
  private:
   i64 in_features_;

@@ -1,7 +1,6 @@
 #include "nn/mnist_net.h"
 
 #include "core/ops_random.h"
-#include "nn/init.h"
 
 namespace lockstep::nn {
 namespace {
@@ -11,7 +10,7 @@ constexpr std::uint64_t kFc1DropLayer = 1;
 }  // namespace
 
 MnistNet::MnistNet(MnistNetOptions options) : options_(options) {
-  conv1_ = std::make_shared<Conv2d>(1, 10, 5);
+  conv1_ = std::make_shared<Conv2d>(kInputChannels, 10, 5);
   conv2_ = std::make_shared<Conv2d>(10, 20, 5);
   fc1_ = std::make_shared<Linear>(320, 50);
   fc2_ = std::make_shared<Linear>(50, 10);
@@ -22,24 +21,16 @@ MnistNet::MnistNet(MnistNetOptions options) : options_(options) {
   reset_parameters(options_.seed);
 }
 
-void MnistNet::reset_parameters(std::uint64_t seed) {
-  const i64 fan_ins[] = {conv1_->fan_in(), conv1_->fan_in(), conv2_->fan_in(), conv2_->fan_in(),
-                         fc1_->fan_in(),   fc1_->fan_in(),   fc2_->fan_in(),   fc2_->fan_in()};
-  std::vector<NamedTensor> params = parameters();
-  for (size_t i = 0; i < params.size(); ++i)
-    init_uniform_(params[i].tensor, default_init_bound(fan_ins[i]), seed, static_cast<std::uint64_t>(i));
-}
-
 Tensor MnistNet::forward(const Tensor& x) {
-  LS_CHECK(x.rank() == 4 && x.size(1) == 1 && x.size(2) == 28 && x.size(3) == 28, ShapeError,
-           "MnistNet: expected input (N,1,28,28), got ", x.shape());
+  LS_CHECK(x.rank() == 4 && x.size(1) == kInputChannels && x.size(2) == kInputHeight && x.size(3) == kInputWidth,
+           ShapeError, "MnistNet: expected input (N,1,28,28), got ", x.shape());
   const bool drop = options_.dropout && is_training();
   Tensor h = ops::relu(ops::max_pool2d((*conv1_)(x), 2));
   h = (*conv2_)(h);
   if (drop) h = ops::dropout2d(h, options_.dropout_p, true, {options_.seed, kConv2DropLayer, step()});
   h = ops::relu(ops::max_pool2d(h, 2));
   h = ops::relu((*fc1_)(h.flatten(1)));
-  if (drop) h = ops::dropout(h, options_.dropout_p, true, {options_.seed, kFc1DropLayer, step()});
+  if (drop) h = ops::dropout(h, options_.fc_dropout_p, true, {options_.seed, kFc1DropLayer, step()});
   return ops::log_softmax((*fc2_)(h));
 }
 

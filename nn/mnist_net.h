@@ -14,18 +14,20 @@
 namespace lockstep::nn {
 
 struct MnistNetOptions {
-  std::uint64_t seed = 1;  // keys the init and dropout streams
-  bool dropout = true;     // false: the network without its two dropout layers
-  float dropout_p = 0.5f;
+  std::uint64_t seed = 1;     // keys the init and dropout streams
+  bool dropout = true;        // false: the network without its two dropout layers
+  float dropout_p = 0.5f;     // dropout2d after conv2
+  float fc_dropout_p = 0.5f;  // dropout after fc1
 };
 
 class MnistNet : public Module {
  public:
+  // The one input shape the network takes: fc1's 320 inputs are conv2's 20 channels of 4x4.
+  static constexpr i64 kInputChannels = 1, kInputHeight = 28, kInputWidth = 28;
+
+  // Parameters drawn by reset_parameters(options.seed).
   explicit MnistNet(MnistNetOptions options = {});
   Tensor forward(const Tensor& x) override;  // x: (N,1,28,28) -> log-probabilities (N,10)
-
-  // Re-draws every parameter from the init stream of `seed` (PyTorch's default bounds).
-  void reset_parameters(std::uint64_t seed);
 
   const MnistNetOptions& options() const { return options_; }
 

@@ -19,6 +19,20 @@ std::vector<NamedTensor> Module::parameters() const {
   return out;
 }
 
+void Module::reset_parameters(std::uint64_t seed) { init_from(seed, 0); }
+
+std::uint64_t Module::init_from(std::uint64_t seed, std::uint64_t first_stream) {
+  init_own_parameters(seed, first_stream);
+  std::uint64_t next = first_stream + params_.size();
+  for (auto& [name, child] : children_) next = child->init_from(seed, next);
+  return next;
+}
+
+void Module::init_own_parameters(std::uint64_t, std::uint64_t) {
+  LS_CHECK(params_.empty(), Error, "Module: parameter '", params_.front().name,
+           "' has no initialiser (its module must override init_own_parameters)");
+}
+
 void Module::zero_grad() {
   for (auto& p : parameters()) p.tensor.zero_grad();
 }

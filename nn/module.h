@@ -3,6 +3,7 @@
 // and the training step that dropout layers key their masks on.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,11 @@ class Module {
   std::vector<NamedTensor> parameters() const;
   void zero_grad();
 
+  /// Re-draws every parameter from the init streams of `seed`: the k-th parameter in
+  /// parameters() order draws from stream k (docs/randomness.md#init), with the
+  /// distribution of the layer that owns it. `net.reset_parameters(1);`
+  void reset_parameters(std::uint64_t seed);
+
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
@@ -36,6 +42,10 @@ class Module {
 
  protected:
   Tensor& register_parameter(std::string name, Tensor t);
+  /// Draws this module's own parameters (not its children's) from init streams
+  /// first_stream, first_stream + 1, ... in registration order. A module that registers
+  /// parameters overrides it; the default accepts none.
+  virtual void init_own_parameters(std::uint64_t seed, std::uint64_t first_stream);
   template <class M>
   M& register_module(std::string name, std::shared_ptr<M> m) {
     children_.push_back({std::move(name), m});
@@ -44,6 +54,9 @@ class Module {
 
  private:
   void collect(const std::string& prefix, std::vector<NamedTensor>& out) const;
+  // Initialises this module, then its children, depth first as collect() lists them;
+  // returns the next unused stream.
+  std::uint64_t init_from(std::uint64_t seed, std::uint64_t first_stream);
 
   std::vector<NamedTensor> params_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

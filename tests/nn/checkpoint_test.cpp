@@ -51,6 +51,17 @@ class CheckpointTest : public ::testing::Test {
     }
   }
 
+  void expect_load_error_for_model(const std::string& p, const std::string& model, const std::string& fragment) {
+    try {
+      load_checkpoint(p, model);
+      ADD_FAILURE() << "expected IoError containing '" << fragment << "'";
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("expected '" + model + "'"), std::string::npos) << e.what();
+    }
+  }
+
   fs::path dir_;
 };
 
@@ -124,6 +135,46 @@ TEST_F(CheckpointTest, WrongDtypeAndWrongSizeAreRejected) {
   shape.replace(shape.find("[3,4]"), 5, "[4,4]");
   write(path("e.safetensors"), shape);
   expect_load_error(path("e.safetensors"), "needs 64 bytes");
+}
+
+TEST_F(CheckpointTest, ModelNameRoundTripsInTheHeader) {
+  Checkpoint c = sample();
+  c.model = "mnist_net";
+  save_checkpoint(path("c.safetensors"), c);
+  EXPECT_NE(read(path("c.safetensors")).find("\"model\":\"mnist_net\""), std::string::npos);
+  const Checkpoint r = load_checkpoint(path("c.safetensors"), "mnist_net");
+  EXPECT_EQ(r.model, "mnist_net");
+  EXPECT_EQ(r.metadata.count("model"), 0u);
+  EXPECT_EQ(r.metadata.at("step"), "42");
+}
+
+TEST_F(CheckpointTest, AnotherModelIsRefusedNamingFileExpectedAndFound) {
+  Checkpoint c = sample();
+  c.model = "other_net";
+  save_checkpoint(path("c.safetensors"), c);
+  EXPECT_EQ(load_checkpoint(path("c.safetensors")).model, "other_net");  // no expectation: no check
+  try {
+    load_checkpoint(path("c.safetensors"), "mnist_net");
+    ADD_FAILURE() << "expected IoError";
+  } catch (const IoError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path("c.safetensors") + ": checkpoint holds model 'other_net', expected 'mnist_net'");
+  }
+}
+
+// Checkpoints written before the model key existed all hold the reference network.
+TEST_F(CheckpointTest, CheckpointNamingNoModelLoadsOnlyAsTheReferenceNetwork) {
+  save_checkpoint(path("old.safetensors"), sample());
+  EXPECT_EQ(read(path("old.safetensors")).find("\"model\""), std::string::npos);
+  EXPECT_EQ(load_checkpoint(path("old.safetensors"), kUnnamedCheckpointModel).model, "");
+  EXPECT_EQ(std::string(kUnnamedCheckpointModel), "mnist_net");
+  expect_load_error_for_model(path("old.safetensors"), "other_net", "holds model 'mnist_net' (it names none");
+}
+
+TEST_F(CheckpointTest, ModelMetadataKeyIsReserved) {
+  Checkpoint c = sample();
+  c.metadata["model"] = "x";
+  EXPECT_THROW(save_checkpoint(path("c.safetensors"), c), Error);
 }
 
 TEST_F(CheckpointTest, MissingFileIsAnIoError) { expect_load_error(path("nope.safetensors"), "cannot open"); }

@@ -2,10 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "core/ops.h"
+#include "nn/init.h"
 #include "nn/mnist_net.h"
 #include "nn/training.h"
 #include "reference/data.h"
 #include "reference/synthetic_mnist.h"
+#include "tests/support/compare.h"
 #include "tests/support/threads.h"
 
 namespace lockstep::nn {
@@ -66,6 +68,40 @@ TEST(MnistNet, OneStepGradientsBitwiseIdenticalAtEveryThreadCount) {
     return fingerprint(g);
   });
   for (const auto& g : grads) EXPECT_EQ(g, grads[0]);
+}
+
+// Parameter k in parameters() order is drawn from init stream k with PyTorch's bound for
+// the fan-in of the layer that owns it; the fan-ins are written out here, independently of
+// the layers that now compute them.
+TEST(MnistNet, EachParameterDrawnFromItsOwnStreamWithItsLayersBound) {
+  const std::vector<std::pair<std::string, i64>> expected = {
+      {"conv1.weight", 25}, {"conv1.bias", 25}, {"conv2.weight", 250}, {"conv2.bias", 250},
+      {"fc1.weight", 320},  {"fc1.bias", 320},  {"fc2.weight", 50},    {"fc2.bias", 50}};
+  for (std::uint64_t seed : {1ull, 7ull}) {
+    const MnistNet net({seed});
+    const std::vector<NamedTensor> params = net.parameters();
+    ASSERT_EQ(params.size(), expected.size());
+    for (size_t k = 0; k < params.size(); ++k) {
+      EXPECT_EQ(params[k].name, expected[k].first);
+      Tensor want = Tensor::zeros(params[k].tensor.shape());
+      init_uniform_(want, default_init_bound(expected[k].second), seed, k);
+      EXPECT_TRUE(test::bitwise_equal(params[k].tensor.to_vector(), want.to_vector(), params[k].name));
+    }
+  }
+}
+
+// The initial weights of seed 1, as every earlier build drew them (`lockstep train --max-steps 0`).
+TEST(MnistNet, InitialWeightsOfSeedOneKeepTheirFingerprint) {
+  EXPECT_EQ(fingerprint(MnistNet({1})), "sha256:9310d4cef6ce1af5560592f01c4419f5f66a754298f86e5068d688ad6608073e");
+}
+
+TEST(MnistNet, ResetParametersRedrawsTheSameBits) {
+  MnistNet net({3});
+  const std::string initial = fingerprint(net);
+  net.reset_parameters(4);
+  EXPECT_EQ(fingerprint(net), fingerprint(MnistNet({4})));
+  net.reset_parameters(3);
+  EXPECT_EQ(fingerprint(net), initial);
 }
 
 TEST(MnistNet, RejectsWrongInputShape) {

@@ -32,14 +32,14 @@ std::string join_args(int argc, char** argv) {
 void add_train_options(CLI::App& cmd, lockstep::cli::TrainOptions& o, std::string& mode) {
   cmd.add_option("--data", o.data, "Directory with the four MNIST-layout IDX files (plain or .gz)")
       ->capture_default_str();
-  cmd.add_option("--epochs", o.epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--batch-size", o.batch_size, "Training batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--test-batch-size", o.test_batch_size, "Evaluation batch size")
+  cmd.add_option("--epochs", o.recipe.epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--batch-size", o.recipe.batch_size, "Training batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--test-batch-size", o.recipe.test_batch_size, "Evaluation batch size")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd.add_option("--lr", o.lr, "SGD learning rate")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--seed", o.seed, "Seed of every random stream (init, dropout, data order)")->capture_default_str();
+  cmd.add_option("--lr", o.recipe.lr, "SGD learning rate")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--momentum", o.recipe.momentum, "SGD momentum")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd.add_option("--seed", o.recipe.seed, "Seed of every random stream (init, dropout, data order)")->capture_default_str();
   cmd.add_option("--mode", mode, "deterministic (same bits everywhere) or fast")
       ->capture_default_str()
       ->check(CLI::IsMember({"deterministic", "fast"}));
@@ -48,7 +48,92 @@ void add_train_options(CLI::App& cmd, lockstep::cli::TrainOptions& o, std::strin
       ->check(CLI::PositiveNumber);
   cmd.add_option("--max-steps", o.max_steps, "Stop after N training steps (quick checks)")
       ->check(CLI::NonNegativeNumber);
-  cmd.add_flag("!--no-dropout", o.dropout, "Train the network without its dropout layers");
+  cmd.add_flag("!--no-dropout", o.recipe.dropout, "Train the network without its dropout layers");
+}
+
+
+CLI::App* add_train_command(CLI::App& app, lockstep::cli::TrainOptions& train, std::string& mode) {
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train the reference MNIST CNN (PyTorch's classic example recipe); the last line printed is its "
+               "weight fingerprint");
+  add_train_options(*cmd, train, mode);
+  cmd->add_option("--checkpoint-dir", train.checkpoint_dir,
+                  "Where checkpoints (epoch-N.safetensors, last.safetensors) and manifest.json go; '' for none")
+      ->capture_default_str();
+  cmd->add_option("--checkpoint-every", train.checkpoint_every, "Also checkpoint every N steps (0: epoch ends only)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--manifest", train.manifest, "Run manifest path (default: <checkpoint-dir>/manifest.json)");
+  cmd->add_option("--fingerprint-every", train.fingerprint_every,
+                  "Record the weight fingerprint every N steps in the manifest (for verify)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--quiet,-q", train.quiet, "Print only the final fingerprint line");
+  return cmd;
+}
+
+CLI::App* add_verify_command(CLI::App& app, lockstep::cli::VerifyOptions& verify) {
+  CLI::App* cmd =
+      app.add_subcommand("verify", "Re-run a recorded run (or its first K steps) and compare its fingerprints");
+  cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(CLI::PositiveNumber);
+  cmd->add_option("--data", verify.data, "Data directory, if it moved since the recorded run");
+  return cmd;
+}
+
+struct StudyCommand {
+  CLI::App *cmd = nullptr, *sum = nullptr, *kernels = nullptr, *training = nullptr;
+  lockstep::study::StudyOptions options;
+  std::string threads;  // "1,2,4"
+};
+
+void add_study_command(CLI::App& app, StudyCommand& s) {
+  lockstep::study::StudyOptions& study = s.options;
+  s.cmd = app.add_subcommand(
+      "study", "Measure how the order of floating-point operations changes results (CSV, PNG plots, report.md)");
+  s.cmd->require_subcommand(1);
+  s.sum = s.cmd->add_subcommand("sum", "One float32 sum in many orders against the exact sum");
+  s.kernels = s.cmd->add_subcommand(
+      "kernels", "Each op and pass of the reference network, deterministic and fast, against a float64 reference");
+  s.training = s.cmd->add_subcommand(
+      "training", "Training runs across modes and thread counts: divergence, first differing step, accuracy; one-bit flip");
+  for (CLI::App* sub : {s.sum, s.kernels, s.training}) {
+    sub->add_option("--out", study.out, "Output directory (default: study/<experiment>)");
+    sub->add_flag("--quick", study.quick, "Small sizes: finishes in seconds (what the tests run)");
+    sub->add_option("--seed", study.seed, "Seed of the data and of every random order")->capture_default_str();
+    sub->add_option("--threads", s.threads, "Comma-separated CPU thread counts, e.g. 1,2,3,4");
+    sub->add_option("--runs", study.runs,
+                    "sum: random permutations; kernels: repeats per fast configuration; training: runs per mode")
+        ->check(CLI::PositiveNumber);
+  }
+  s.training->add_option("--steps", study.steps, "Training steps per run")->check(CLI::PositiveNumber);
+  s.training->add_option("--data", study.data, "MNIST-layout directory (synthetic data when absent)")
+      ->capture_default_str();
+}
+
+int run_train(lockstep::cli::TrainOptions& train, const std::string& mode, const std::string& command_line) {
+  train.mode = lockstep::parse_mode(mode);
+  train.command_line = command_line;
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const auto result = lockstep::cli::run_training(train, &g_stop);
+  std::printf("fingerprint: %s\n", result.fingerprint.c_str());
+  return result.interrupted ? 130 : 0;
+}
+
+int run_study(StudyCommand& s, const std::string& command_line) {
+  lockstep::study::StudyOptions& study = s.options;
+  study.command_line = command_line;
+  if (!s.threads.empty()) study.threads = lockstep::study::parse_int_list(s.threads);
+  const std::string name = *s.sum ? "sum" : *s.kernels ? "kernels" : "training";
+  if (study.out.empty()) study.out = "study/" + name;
+  if (*s.sum) return lockstep::study::run_sum(study);
+  if (*s.kernels) return lockstep::study::run_kernels(study);
+  return lockstep::study::run_training(study);
 }
 
 }  // namespace
@@ -58,82 +143,20 @@ int main(int argc, char** argv) {
                "Same seed, same bits: at any thread count, on any CPU level, on CPU or GPU."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lockstep 0.1.0");
-
   lockstep::cli::TrainOptions train;
   std::string train_mode = "deterministic";
-  CLI::App* train_cmd = app.add_subcommand(
-      "train", "Train the reference MNIST CNN (PyTorch's classic example recipe); the last line printed is its "
-               "weight fingerprint");
-  add_train_options(*train_cmd, train, train_mode);
-  train_cmd->add_option("--checkpoint-dir", train.checkpoint_dir,
-                        "Where checkpoints (epoch-N.safetensors, last.safetensors) and manifest.json go; '' for none")
-      ->capture_default_str();
-  train_cmd->add_option("--checkpoint-every", train.checkpoint_every, "Also checkpoint every N steps (0: epoch ends only)")
-      ->check(CLI::NonNegativeNumber);
-  train_cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train")
-      ->check(CLI::ExistingFile);
-  train_cmd->add_option("--manifest", train.manifest, "Run manifest path (default: <checkpoint-dir>/manifest.json)");
-  train_cmd->add_option("--fingerprint-every", train.fingerprint_every,
-                        "Record the weight fingerprint every N steps in the manifest (for verify)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  train_cmd->add_flag("--quiet,-q", train.quiet, "Print only the final fingerprint line");
-
+  CLI::App* train_cmd = add_train_command(app, train, train_mode);
   lockstep::cli::VerifyOptions verify;
-  CLI::App* verify_cmd =
-      app.add_subcommand("verify", "Re-run a recorded run (or its first K steps) and compare its fingerprints");
-  verify_cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")
-      ->required()
-      ->check(CLI::ExistingFile);
-  verify_cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(CLI::PositiveNumber);
-  verify_cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(CLI::PositiveNumber);
-  verify_cmd->add_option("--data", verify.data, "Data directory, if it moved since the recorded run");
-
-  lockstep::study::StudyOptions study;
-  std::string study_threads;
-  CLI::App* study_cmd = app.add_subcommand(
-      "study", "Measure how the order of floating-point operations changes results (CSV, PNG plots, report.md)");
-  study_cmd->require_subcommand(1);
-  CLI::App* study_sum = study_cmd->add_subcommand("sum", "One float32 sum in many orders against the exact sum");
-  CLI::App* study_kernels = study_cmd->add_subcommand(
-      "kernels", "Each op and pass of the reference network, deterministic and fast, against a float64 reference");
-  CLI::App* study_training = study_cmd->add_subcommand(
-      "training", "Training runs across modes and thread counts: divergence, first differing step, accuracy; one-bit flip");
-  for (CLI::App* sub : {study_sum, study_kernels, study_training}) {
-    sub->add_option("--out", study.out, "Output directory (default: study/<experiment>)");
-    sub->add_flag("--quick", study.quick, "Small sizes: finishes in seconds (what the tests run)");
-    sub->add_option("--seed", study.seed, "Seed of the data and of every random order")->capture_default_str();
-    sub->add_option("--threads", study_threads, "Comma-separated CPU thread counts, e.g. 1,2,3,4");
-    sub->add_option("--runs", study.runs,
-                    "sum: random permutations; kernels: repeats per fast configuration; training: runs per mode")
-        ->check(CLI::PositiveNumber);
-  }
-  study_training->add_option("--steps", study.steps, "Training steps per run")->check(CLI::PositiveNumber);
-  study_training->add_option("--data", study.data, "MNIST-layout directory (synthetic data when absent)")
-      ->capture_default_str();
+  CLI::App* verify_cmd = add_verify_command(app, verify);
+  StudyCommand study;
+  add_study_command(app, study);
 
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (*train_cmd) {
-      train.mode = lockstep::parse_mode(train_mode);
-      train.command_line = join_args(argc, argv);
-      std::signal(SIGINT, on_signal);
-      std::signal(SIGTERM, on_signal);
-      const auto result = lockstep::cli::run_training(train, &g_stop);
-      std::printf("fingerprint: %s\n", result.fingerprint.c_str());
-      return result.interrupted ? 130 : 0;
-    }
+    if (*train_cmd) return run_train(train, train_mode, join_args(argc, argv));
     if (*verify_cmd) return lockstep::cli::run_verify(verify);
-    if (*study_cmd) {
-      study.command_line = join_args(argc, argv);
-      if (!study_threads.empty()) study.threads = lockstep::study::parse_int_list(study_threads);
-      const std::string name = *study_sum ? "sum" : *study_kernels ? "kernels" : "training";
-      if (study.out.empty()) study.out = "study/" + name;
-      if (*study_sum) return lockstep::study::run_sum(study);
-      if (*study_kernels) return lockstep::study::run_kernels(study);
-      return lockstep::study::run_training(study);
-    }
+    if (*study.cmd) return run_study(study, join_args(argc, argv));
   } catch (const lockstep::IoError& e) {
     std::fprintf(stderr, "error: %s\nhint: check the file, or re-create data with ./setup.sh\n", e.what());
     return 2;

@@ -1,7 +1,8 @@
-// One training run of the reference network: the loop behind `lockstep train` and
+// One training run of a recipe (nn/recipe.h): the loop behind `lockstep train` and
 // `lockstep verify`. Everything random is counter-based (docs/randomness.md), so the
 // position (epoch, batch, step) plus the weights and momentum buffers is the whole state:
-// a checkpoint holds exactly that, and resuming reproduces the uninterrupted bits.
+// a checkpoint holds exactly that (tools/lockstep/training_checkpoint.h), and resuming
+// reproduces the uninterrupted bits.
 #pragma once
 
 #include <atomic>
@@ -14,24 +15,17 @@
 
 #include "core/mode.h"
 #include "core/shape.h"
+#include "nn/recipe.h"
 
 namespace lockstep::cli {
 
 struct TrainOptions {
+  nn::Recipe recipe = nn::reference_mnist();
   std::string data = "data/mnist";
-  int epochs = 4;
-  i64 batch_size = 32;
-  i64 test_batch_size = 64;
-  float lr = 0.01f;
-  float momentum = 0.5f;
-  std::uint64_t seed = 1;
   Mode mode = Mode::Deterministic;
   std::string device = "cpu";
   int threads = 0;      // 0: LOCKSTEP_THREADS or the hardware
   i64 max_steps = -1;   // -1: no limit
-  bool dropout = true;
-  float norm_mean = 0.1307f;
-  float norm_std = 0.3081f;
   std::string checkpoint_dir = "checkpoints";  // empty: no checkpoints
   i64 checkpoint_every = 0;                     // 0: only at epoch ends and on SIGINT/SIGTERM
   std::string resume;                           // checkpoint to continue from
@@ -41,8 +35,10 @@ struct TrainOptions {
   std::string command_line;
 };
 
-nlohmann::json options_to_json(const TrainOptions& o);        // the reproducible recipe
-TrainOptions options_from_json(const nlohmann::json& recipe);  // inverse, for verify
+// The reproducible part of the options: the recipe plus data, mode, device and max_steps.
+nlohmann::json options_to_json(const TrainOptions& o);
+// Inverse, for verify; `where` names the source in errors (IoError naming the field).
+TrainOptions options_from_json(const nlohmann::json& recipe, const std::string& where = "recipe");
 
 struct EpochRecord {
   int epoch = 0;  // 1-based
@@ -65,7 +61,8 @@ struct TrainResult {
 using StepObserver = std::function<bool(i64 step, const std::string& fingerprint)>;
 
 // Runs training as the options say, printing progress unless quiet; writes checkpoints and
-// the manifest. `stop` is polled after every step (set by SIGINT/SIGTERM).
+// the manifest. `stop` is polled after every step (set by SIGINT/SIGTERM). The process mode
+// and thread count are the options' during the run and what they were before it afterwards.
 TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop = nullptr,
                          const StepObserver& observer = nullptr);
 

@@ -25,7 +25,7 @@ int run_verify(const VerifyOptions& v) {
   }
   LS_CHECK(m.contains("recipe") && m.contains("step_fingerprints"), IoError, v.manifest,
            ": not a lockstep run manifest (no recipe or step_fingerprints)");
-  TrainOptions o = options_from_json(m.at("recipe"));
+  TrainOptions o = options_from_json(m.at("recipe"), v.manifest + ": recipe");
   if (!v.data.empty()) o.data = v.data;
   o.threads = v.threads;
   o.quiet = true;
@@ -57,7 +57,7 @@ int run_verify(const VerifyOptions& v) {
     LS_CHECK(found, Error, "verify: the manifest records no data file named like ", p);
   }
 
-  const i64 steps_per_epoch = (ds.train.count + o.batch_size - 1) / o.batch_size;
+  const i64 steps_per_epoch = (ds.train.count + o.recipe.batch_size - 1) / o.recipe.batch_size;
   i64 compared = 0, first_bad = -1, last_good = 0;
   std::string got_bad;
   const auto observer = [&](i64 step, const std::string& fp) {

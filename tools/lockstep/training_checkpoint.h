@@ -1,0 +1,40 @@
+// Training checkpoints: the weights, the momentum buffers, the position in the run and the
+// recipe fields a resume must match. Everything random is counter-based
+// (docs/randomness.md), so these are the whole state: resuming reproduces the bits of the
+// uninterrupted run.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "nn/module.h"
+#include "nn/sgd.h"
+
+namespace lockstep::cli {
+
+struct Position {
+  i64 epoch = 0;  // 0-based epoch being run
+  i64 batch = 0;  // next batch within it
+  i64 step = 0;   // steps done so far
+  double epoch_loss_sum = 0;
+  i64 epoch_batches = 0;
+};
+
+// What a checkpoint must agree with: the model name and the recipe metadata
+// (recipe_metadata() plus the training images' SHA-256).
+struct CheckpointRecipe {
+  std::string model;
+  std::map<std::string, std::string> fields;
+};
+
+void save_training_checkpoint(const std::string& path, const nn::Module& model, nn::SGD& opt, const Position& pos,
+                              const CheckpointRecipe& recipe);
+
+// Restores weights and momentum buffers in place and returns the position. Errors name the
+// file: another model, a recipe field that differs ("resume: <file> was written with seed =
+// 1, this run has 2"), a missing or malformed field. Fields added to the recipe after the
+// first checkpoints (the dropout p's, the input shape) read as the reference recipe's when absent.
+Position load_training_checkpoint(const std::string& path, nn::Module& model, nn::SGD& opt,
+                                  const CheckpointRecipe& recipe);
+
+}  // namespace lockstep::cli
