@@ -3,24 +3,13 @@
 // Order: docs/ordering.md#avg_pool2d-forward and #avg_pool2d-backward.
 #include "core/ops.h"
 #include "core/ops/common.h"
-#include "kernels/max_pool2d.h"
 
 namespace lockstep::ops {
 
 Tensor avg_pool2d(const Tensor& x, i64 kernel_size, i64 stride) {
-  check_float("avg_pool2d", "input", x);
-  check_rank("avg_pool2d", "input", "NCHW", x);
-  LS_CHECK(kernel_size >= 1, ShapeError, "avg_pool2d: expected kernel_size >= 1, got ", kernel_size);
-  LS_CHECK(stride >= 0, ShapeError, "avg_pool2d: expected stride >= 1 (or 0 for kernel_size), got ", stride);
-  if (stride == 0) stride = kernel_size;
-  const i64 N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-  const i64 P = kernels::pool_out_extent(H, kernel_size, stride);
-  const i64 Q = kernels::pool_out_extent(W, kernel_size, stride);
-  LS_CHECK(P >= 1 && Q >= 1, ShapeError, "avg_pool2d: expected H and W >= kernel_size ", kernel_size,
-           " so the output is at least 1x1, got input ", x.shape());
-  const Pool2dGeom g{N, C, H, W, kernel_size, kernel_size, P, Q, stride};
+  const Pool2dGeom g = pool2d_geom("avg_pool2d", x, kernel_size, stride);
 
-  Tensor y = empty_like(x, Shape{N, C, P, Q});
+  Tensor y = empty_like(x, Shape{g.N, g.C, g.P, g.Q});
   if (y.numel() > 0) kernel<OpKind::AvgPool2dFwd>(x.device())(x.data<float>(), y.data<float>(), g);
   if (any_requires_grad({&x})) {
     record(y, "avg_pool2d", {x}, [g](const Tensor& dy) {

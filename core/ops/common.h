@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/registry.h"
 #include "core/tensor.h"
+#include "kernels/max_pool2d.h"
 
 namespace lockstep::ops {
 
@@ -35,6 +36,22 @@ inline void check_rank(std::string_view op, std::string_view what, std::string_v
              return s;
            }(),
            "), got ", t.shape());
+}
+
+// The geometry of a square pooling window over x (N,C,H,W), checked: float input of rank 4,
+// kernel_size >= 1, stride >= 0 (0 means kernel_size) and an output of at least 1x1.
+inline Pool2dGeom pool2d_geom(std::string_view op, const Tensor& x, i64 kernel_size, i64 stride) {
+  check_float(op, "input", x);
+  check_rank(op, "input", "NCHW", x);
+  LS_CHECK(kernel_size >= 1, ShapeError, op, ": expected kernel_size >= 1, got ", kernel_size);
+  LS_CHECK(stride >= 0, ShapeError, op, ": expected stride >= 1 (or 0 for kernel_size), got ", stride);
+  if (stride == 0) stride = kernel_size;
+  const i64 N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const i64 P = kernels::pool_out_extent(H, kernel_size, stride);
+  const i64 Q = kernels::pool_out_extent(W, kernel_size, stride);
+  LS_CHECK(P >= 1 && Q >= 1, ShapeError, op, ": expected H and W >= kernel_size ", kernel_size,
+           " so the output is at least 1x1, got input ", x.shape());
+  return Pool2dGeom{N, C, H, W, kernel_size, kernel_size, P, Q, stride};
 }
 
 inline Tensor empty_like(const Tensor& t, const Shape& shape) { return Tensor::empty(shape, DType::F32, t.device()); }

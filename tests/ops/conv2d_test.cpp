@@ -1,8 +1,8 @@
 // conv2d: the documented order (docs/ordering.md#conv2d-forward, #conv2d-backward-data,
-// #conv2d-backward-weight) restated in plain loops, row forms == element forms, autograd
-// wiring, padding and signed-zero rules, and error paths. The reference bounds, integer
-// exactness, thread independence, element forms and gradient checks of every pass are the
-// op harness's (tests/ops/cases/conv2d.cpp).
+// #conv2d-backward-weight) restated in plain loops, row forms == element forms, padding and
+// signed-zero rules, and error paths. The reference bounds, integer exactness, thread
+// independence, element forms, autograd wiring and gradient checks of every pass are the op
+// harness's (tests/ops/cases/conv2d.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include "kernels/conv2d.h"
 #include "reference/conv2d_ref.h"
 #include "tests/support/compare.h"
+#include "tests/support/errors.h"
 #include "reference/bounds.h"
 #include "reference/data.h"
 #include "tests/support/gradcheck.h"
@@ -219,41 +220,6 @@ TEST(Conv2dKernels, RowFormEqualsElementForm) {
   }
 }
 
-TEST(Conv2d, AutogradWiringMatchesReferenceBackward) {
-  // sum(conv2d(x,w,b) * g).backward() must route dy = g to each input that wants a gradient,
-  // and only to those; partial requests must not change the bits of what is computed.
-  const Conv2dShape s = kOddSt2;
-  const ConvData d = uniform_data(s, 71);
-  const ConvRun all = run_conv(d, s);
-  ASSERT_TRUE(all.has_dx && all.has_dw && all.has_db);
-  const auto dx = ref::conv2d_bwd_data(test::to_double(d.g), test::to_double(d.w), s);
-  const auto dw = ref::conv2d_bwd_weight(test::to_double(d.g), test::to_double(d.x), s);
-  const auto db = ref::conv2d_bwd_bias(test::to_double(d.g), s);
-  const double chunk_n = double(8 * s.P() * s.Q() + k::num_chunks(s.N, 8));
-  EXPECT_TRUE(test::within_ref(all.dx, dx, [&](size_t i) { return double(dx.terms[i]); }, "autograd x.grad"));
-  EXPECT_TRUE(test::within_ref(all.dw, dw, [&](size_t) { return chunk_n; }, "autograd w.grad"));
-  EXPECT_TRUE(test::within_ref(all.db, db, [&](size_t) { return chunk_n; }, "autograd b.grad"));
-
-  const ConvRun only_w = run_conv(d, s, Mode::Deterministic, false, true, false);
-  EXPECT_FALSE(only_w.has_dx);
-  EXPECT_FALSE(only_w.has_db);
-  ASSERT_TRUE(only_w.has_dw);
-  EXPECT_TRUE(bitwise_equal(only_w.dw, all.dw, "only weight requires grad"));
-  EXPECT_TRUE(bitwise_equal(only_w.y, all.y, "forward unchanged"));
-
-  const ConvRun only_x = run_conv(d, s, Mode::Deterministic, true, false, false);
-  EXPECT_FALSE(only_x.has_dw);
-  EXPECT_FALSE(only_x.has_db);
-  ASSERT_TRUE(only_x.has_dx);
-  EXPECT_TRUE(bitwise_equal(only_x.dx, all.dx, "only input requires grad"));
-
-  const ConvRun only_b = run_conv(d, s, Mode::Deterministic, false, false, true);
-  EXPECT_FALSE(only_b.has_dx);
-  EXPECT_FALSE(only_b.has_dw);
-  ASSERT_TRUE(only_b.has_db);
-  EXPECT_TRUE(bitwise_equal(only_b.db, all.db, "only bias requires grad"));
-}
-
 TEST(Conv2d, PaddedTapsSkippedAndUnreadInputsGetPlusZero) {
   // Padding rule: a tap in the padding is skipped, so an infinite weight only reaches the
   // outputs whose tap reads a real input; 0 * inf would make every padded output NaN.
@@ -285,35 +251,25 @@ TEST(Conv2d, PaddedTapsSkippedAndUnreadInputsGetPlusZero) {
     }
 }
 
-template <class E>
-void expect_error(const std::function<void()>& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
-  }
-}
-
 TEST(Conv2d, ErrorsNameOpAndShape) {
   const Tensor w = Tensor::zeros({10, 1, 5, 5}), b = Tensor::zeros({10});
-  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({32, 3, 28, 28}), w, b); },
+  test::expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({32, 3, 28, 28}), w, b); },
                            {"conv2d", "(32,3,28,28)", "(10,1,5,5)"});
-  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 28, 28}), w, Tensor::zeros({5})); },
+  test::expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 28, 28}), w, Tensor::zeros({5})); },
                            {"conv2d", "bias", "(10)", "(5)"});
-  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({1, 28, 28}), w, b); },
+  test::expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({1, 28, 28}), w, b); },
                            {"conv2d", "expected input (N,C,H,W)", "(1,28,28)"});
-  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 28, 28}), Tensor::zeros({10, 25}), b); },
+  test::expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 28, 28}), Tensor::zeros({10, 25}), b); },
                            {"conv2d", "weight (K,C,R,S)", "(10,25)"});
-  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 4, 6}), w, b); },
+  test::expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 4, 6}), w, b); },
                            {"conv2d", "kernel 5x5", "(2,1,4,6)"});
   // Padding makes the same input large enough.
   EXPECT_EQ(ops::conv2d(Tensor::zeros({2, 1, 4, 6}), w, b, {1, 1}).shape(), Shape({2, 10, 2, 4}));
-  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 8, 8}), w, b, {0, 0}); }, {"conv2d", "stride=0"});
-  expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 8, 8}), w, b, {1, -1}); }, {"conv2d", "padding=-1"});
-  expect_error<DTypeError>([&] { ops::conv2d(Tensor::from_ints(std::vector<i64>(25, 1), {1, 1, 5, 5}), w, b); },
+  test::expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 8, 8}), w, b, {0, 0}); }, {"conv2d", "stride=0"});
+  test::expect_error<ShapeError>([&] { ops::conv2d(Tensor::zeros({2, 1, 8, 8}), w, b, {1, -1}); }, {"conv2d", "padding=-1"});
+  test::expect_error<DTypeError>([&] { ops::conv2d(Tensor::from_ints(std::vector<i64>(25, 1), {1, 1, 5, 5}), w, b); },
                            {"conv2d", "input", "float32"});
-  expect_error<DTypeError>([&] { ops::conv2d(Tensor::zeros({1, 1, 5, 5}), Tensor::from_ints(std::vector<i64>(250, 1), {10, 1, 5, 5}), b); },
+  test::expect_error<DTypeError>([&] { ops::conv2d(Tensor::zeros({1, 1, 5, 5}), Tensor::from_ints(std::vector<i64>(250, 1), {10, 1, 5, 5}), b); },
                            {"conv2d", "weight", "float32"});
 }
 

@@ -1,8 +1,8 @@
 // linear (y = x W^T + b): the documented order (docs/ordering.md#linear-forward,
 // #linear-backward-data, #linear-backward-weight) restated in plain loops, row forms ==
-// element forms, autograd wiring and errors. The reference bounds, integer exactness,
-// thread independence, element forms and gradient checks of every pass are the op
-// harness's (tests/ops/cases/linear.cpp).
+// element forms and errors. The reference bounds, integer exactness, thread independence,
+// element forms, autograd wiring and gradient checks of every pass are the op harness's
+// (tests/ops/cases/linear.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include "kernels/linear.h"
 #include "reference/linear_ref.h"
 #include "tests/support/compare.h"
+#include "tests/support/errors.h"
 #include "reference/bounds.h"
 #include "reference/data.h"
 #include "tests/support/gradcheck.h"
@@ -171,63 +172,18 @@ TEST(LinearKernels, RowFormEqualsElementForm) {
   }
 }
 
-TEST(Linear, AutogradWiringMatchesReferenceBackward) {
-  // sum(linear(x,w,b) * g).backward() must route dy = g to each input that wants a gradient,
-  // and only to those; partial requests must not change the bits of what is computed.
-  const LinearShape s = kOdd19;
-  const LinData d = uniform_data(s, 71);
-  const LinRun all = run_linear(d, s);
-  ASSERT_TRUE(all.has_dx && all.has_dw && all.has_db);
-  const auto dx = ref::linear_bwd_data(test::to_double(d.g), test::to_double(d.w), s);
-  const auto dw = ref::linear_bwd_weight(test::to_double(d.g), test::to_double(d.x), s);
-  const auto db = ref::linear_bwd_bias(test::to_double(d.g), s);
-  const double chunk_n = double(8 + k::num_chunks(s.N, 8));
-  EXPECT_TRUE(test::within_ref(all.dx, dx, [&](size_t i) { return double(dx.terms[i]); }, "autograd x.grad"));
-  EXPECT_TRUE(test::within_ref(all.dw, dw, [&](size_t) { return chunk_n; }, "autograd w.grad"));
-  EXPECT_TRUE(test::within_ref(all.db, db, [&](size_t) { return chunk_n; }, "autograd b.grad"));
-
-  const LinRun only_w = run_linear(d, s, Mode::Deterministic, false, true, false);
-  EXPECT_FALSE(only_w.has_dx);
-  EXPECT_FALSE(only_w.has_db);
-  ASSERT_TRUE(only_w.has_dw);
-  EXPECT_TRUE(bitwise_equal(only_w.dw, all.dw, "only weight requires grad"));
-  EXPECT_TRUE(bitwise_equal(only_w.y, all.y, "forward unchanged"));
-
-  const LinRun only_x = run_linear(d, s, Mode::Deterministic, true, false, false);
-  EXPECT_FALSE(only_x.has_dw);
-  EXPECT_FALSE(only_x.has_db);
-  ASSERT_TRUE(only_x.has_dx);
-  EXPECT_TRUE(bitwise_equal(only_x.dx, all.dx, "only input requires grad"));
-
-  const LinRun only_b = run_linear(d, s, Mode::Deterministic, false, false, true);
-  EXPECT_FALSE(only_b.has_dx);
-  EXPECT_FALSE(only_b.has_dw);
-  ASSERT_TRUE(only_b.has_db);
-  EXPECT_TRUE(bitwise_equal(only_b.db, all.db, "only bias requires grad"));
-}
-
-template <class E>
-void expect_error(const std::function<void()>& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
-  }
-}
-
 TEST(Linear, ErrorsNameOpAndShape) {
   const Tensor w = Tensor::zeros({50, 320}), b = Tensor::zeros({50});
-  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 300}), w, b); }, {"linear", "(32,300)", "(50,320)"});
-  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 320}), w, Tensor::zeros({10})); },
+  test::expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 300}), w, b); }, {"linear", "(32,300)", "(50,320)"});
+  test::expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 320}), w, Tensor::zeros({10})); },
                            {"linear", "bias", "(50)", "(10)"});
-  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 20, 4, 4}), w, b); },
+  test::expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 20, 4, 4}), w, b); },
                            {"linear", "expected input (N,I)", "(32,20,4,4)"});
-  expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 320}), Tensor::zeros({320}), b); },
+  test::expect_error<ShapeError>([&] { ops::linear(Tensor::zeros({32, 320}), Tensor::zeros({320}), b); },
                            {"linear", "weight (O,I)", "(320)"});
-  expect_error<DTypeError>([&] { ops::linear(Tensor::from_ints(std::vector<i64>(320, 1), {1, 320}), w, b); },
+  test::expect_error<DTypeError>([&] { ops::linear(Tensor::from_ints(std::vector<i64>(320, 1), {1, 320}), w, b); },
                            {"linear", "input", "float32"});
-  expect_error<DTypeError>([&] { ops::linear(Tensor::zeros({1, 320}), w, Tensor::from_ints(std::vector<i64>(50, 1), {50})); },
+  test::expect_error<DTypeError>([&] { ops::linear(Tensor::zeros({1, 320}), w, Tensor::from_ints(std::vector<i64>(50, 1), {50})); },
                            {"linear", "bias", "float32"});
 }
 

@@ -12,6 +12,7 @@
 #include "kernels/max_pool2d.h"
 #include "reference/max_pool2d_ref.h"
 #include "tests/support/compare.h"
+#include "tests/support/errors.h"
 #include "reference/data.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/threads.h"
@@ -128,21 +129,12 @@ TEST(MaxPool2d, OverlappingWindowsAccumulateInRowMajorOrder) {
   EXPECT_TRUE(bitwise_equal(got.dx, want));
 }
 
-void expect_shape_error(const std::function<void()>& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    FAIL() << "expected ShapeError";
-  } catch (const ShapeError& e) {
-    for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
-  }
-}
-
 TEST(MaxPool2d, ErrorsNameOpAndShape) {
-  expect_shape_error([] { ops::max_pool2d(Tensor::zeros({3, 28, 28}), 2); },
+  test::expect_error<ShapeError>([] { ops::max_pool2d(Tensor::zeros({3, 28, 28}), 2); },
                      {"max_pool2d", "expected input (N,C,H,W)", "(3,28,28)"});
-  expect_shape_error([] { ops::max_pool2d(Tensor::zeros({1, 1, 4, 4}), 0); }, {"max_pool2d", "kernel_size", "0"});
-  expect_shape_error([] { ops::max_pool2d(Tensor::zeros({1, 1, 4, 4}), 2, -1); }, {"max_pool2d", "stride", "-1"});
-  expect_shape_error([] { ops::max_pool2d(Tensor::zeros({1, 1, 4, 3}), 4); }, {"max_pool2d", "4", "(1,1,4,3)"});
+  test::expect_error<ShapeError>([] { ops::max_pool2d(Tensor::zeros({1, 1, 4, 4}), 0); }, {"max_pool2d", "kernel_size", "0"});
+  test::expect_error<ShapeError>([] { ops::max_pool2d(Tensor::zeros({1, 1, 4, 4}), 2, -1); }, {"max_pool2d", "stride", "-1"});
+  test::expect_error<ShapeError>([] { ops::max_pool2d(Tensor::zeros({1, 1, 4, 3}), 4); }, {"max_pool2d", "4", "(1,1,4,3)"});
   EXPECT_THROW(ops::max_pool2d(Tensor::from_ints({1, 2, 3, 4}, {1, 1, 2, 2}), 2), DTypeError);
 }
 

@@ -12,6 +12,7 @@
 #include "kernels/reduce.h"
 #include "reference/nll_loss_ref.h"
 #include "tests/support/compare.h"
+#include "tests/support/errors.h"
 #include "reference/data.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/threads.h"
@@ -62,27 +63,18 @@ TEST(NllLoss, DocumentedOrder) {
   }
 }
 
-void expect_error(const std::function<void()>& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    for (const auto& frag : fragments) EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << e.what();
-  }
-}
-
 TEST(NllLoss, ErrorsNameOpIndexAndValue) {
   const Tensor logp = Tensor::zeros({4, 10});
   EXPECT_THROW(ops::nll_loss(logp, Tensor::from_ints({1, 2, 10, 3}, {4})), ShapeError);
-  expect_error([&] { ops::nll_loss(logp, Tensor::from_ints({1, 2, 10, 3}, {4})); },
+  test::expect_error([&] { ops::nll_loss(logp, Tensor::from_ints({1, 2, 10, 3}, {4})); },
                {"nll_loss", "target[2] = 10", "[0, 10)"});
-  expect_error([&] { ops::nll_loss(logp, Tensor::from_ints({1, -1, 0, 3}, {4})); }, {"nll_loss", "target[1] = -1"});
-  expect_error([&] { ops::nll_loss(logp, Tensor::from_ints({1, 2, 3, 4, 5}, {5})); },
+  test::expect_error([&] { ops::nll_loss(logp, Tensor::from_ints({1, -1, 0, 3}, {4})); }, {"nll_loss", "target[1] = -1"});
+  test::expect_error([&] { ops::nll_loss(logp, Tensor::from_ints({1, 2, 3, 4, 5}, {5})); },
                {"nll_loss", "target (N) = (4)", "got (5)"});
-  expect_error([&] { ops::nll_loss(logp, Tensor::from_vector({1, 2, 3, 4}, {4})); }, {"nll_loss", "int64", "float32"});
-  expect_error([&] { ops::nll_loss(Tensor::zeros({4}), Tensor::from_ints({1, 2, 3, 4}, {4})); },
+  test::expect_error([&] { ops::nll_loss(logp, Tensor::from_vector({1, 2, 3, 4}, {4})); }, {"nll_loss", "int64", "float32"});
+  test::expect_error([&] { ops::nll_loss(Tensor::zeros({4}), Tensor::from_ints({1, 2, 3, 4}, {4})); },
                {"nll_loss", "expected input (N,C)", "(4)"});
-  expect_error([&] { ops::nll_loss(Tensor::zeros({0, 3}), Tensor::from_ints({}, {0})); }, {"nll_loss", "(0,3)"});
+  test::expect_error([&] { ops::nll_loss(Tensor::zeros({0, 3}), Tensor::from_ints({}, {0})); }, {"nll_loss", "(0,3)"});
 }
 
 }  // namespace

@@ -102,8 +102,8 @@ def rel(a, b):  # max|a - b| / max|b|
     return float(np.max(np.abs(np.asarray(a, np.float64) - b)) / np.max(np.abs(b)))
 
 
-def main():
-    check_philox()
+def first_batch():
+    """The seed-1 first batch, its dropout masks and initial weights, and the float64 step."""
     data = os.path.join(ROOT, "data", "mnist")
     images, labels = read_idx(data, "train-images-idx3-ubyte"), read_idx(data, "train-labels-idx1-ubyte")
     idx = lockstep_order(SEED, 0, len(images))[:BATCH]
@@ -116,24 +116,37 @@ def main():
     p64 = {k: init[k].astype(np.float64) for k in NAMES}
     loss, t = forward(p64, x32.astype(np.float64), y, m2, m1)
     g64 = backward(p64, t, y, m2, m1)
+    return idx, x32, y, m2, m1, init, p64, loss, t, g64
+
+
+def odd_pool_ties(t):
+    """How many tied conv1 pool windows have tied positions that see different input patches."""
     # conv1's pool ties come from the constant background: check every tied window's tied
     # positions see identical 5x5 input patches, so the tie-break cannot change the gradient
     win = t["z1"].reshape(BATCH, 10, 12, 2, 12, 2).transpose(0, 1, 2, 4, 3, 5).reshape(BATCH, 10, 12, 12, 4)
     tied = win == win.max(-1, keepdims=True)
     pw = t["cols1"][:, 0].reshape(BATCH, 12, 2, 12, 2, 25).transpose(0, 1, 3, 2, 4, 5).reshape(BATCH, 1, 12, 12, 4, 25)
     ref = np.take_along_axis(pw, t["arg1"][:, :, :, :, None, None], 4)    # the patch of the chosen max
-    odd_ties = int(((tied[..., None] & (pw != ref)).any((-1, -2)) & (tied.sum(-1) > 1)).sum())
+    return int(((tied[..., None] & (pw != ref)).any((-1, -2)) & (tied.sum(-1) > 1)).sum())
+
+
+def load_checkpoint():
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "first-step", "last.safetensors")
     if not os.path.exists(path):
         sys.exit(f"f64_first_step: no checkpoint {path}; make it with\n  build/lockstep train --max-steps 1 "
                  "--checkpoint-every 1 --checkpoint-dir build/first-step -q")
-    meta, ck = read_safetensors(path)
+    return read_safetensors(path)
+
+
+def print_batch(idx, y, t, m2, odd_ties, loss, meta):
     print(f"batch {idx[:6].tolist()}...; labels {y[:6].tolist()}...")
     print(f"pool ties (first max taken): conv1 {t['ties1']}, of which with differing patches {odd_ties}; "
           f"conv2 {t['ties2']} (dropped channels' windows: {16 * int((m2 == 0).sum())})")
     print(f"loss f64 {loss:.9f}; lockstep epoch_loss_sum {float.fromhex(meta['epoch_loss_sum']):.9f}")
 
-    # 1. finite differences in float64 (masks and data fixed)
+
+def finite_differences(p64, x32, y, m2, m1, g64):
+    """1. finite differences in float64 (masks and data fixed)."""
     rng, eps, worst_fd = np.random.default_rng(0), 1e-6, 0.0
     print("finite differences (eps 1e-6), worst |fd - analytic| / max(|analytic|, 1e-3 max|g|) per tensor:")
     for name in NAMES:
@@ -151,15 +164,20 @@ def main():
         print(f"  {name:14s} {worst:.2e}")
     print(f"finite differences: worst {worst_fd:.2e} -> {'PASS' if worst_fd < 1e-6 else 'FAIL'}")
 
-    # 2. the whole step in float32 (numpy's own summation orders), for a plain float32 baseline
+
+def float32_baseline(init, meta, ck, x32, y, m2, m1):
+    """2. the whole step in float32 (numpy's own summation orders), for a plain float32 baseline."""
     p32 = {k: init[k] for k in NAMES}
     _, t32 = forward(p32, x32, y, m2.astype(np.float32), m1.astype(np.float32))
     g32 = backward(p32, t32, y, m2.astype(np.float32), m1.astype(np.float32))
     lr = np.float32(float.fromhex(meta["lr"]))
     sanity = max(float(np.max(np.abs(init[k] - lr * ck["momentum." + k] - ck[k]))) for k in NAMES)
     print(f"checkpoint weights vs init - lr * momentum (float32): max abs diff {sanity:.2e}")
+    return g32
 
-    # 3. conv1.weight: the 18,432 exact products per element, summed in float32 in several orders
+
+def conv1_orders(t, g64, ck):
+    """3. conv1.weight: the 18,432 exact products per element, summed in float32 in several orders."""
     terms = np.einsum("nohw,nhwij->oijnhw", t["gz1"], t["cols1"][:, 0])   # (10,5,5, 32,24,24)
     exact = g64["conv1.weight"][:, 0]
     terms32 = terms.reshape(10, 5, 5, 32, 576).astype(np.float32)
@@ -192,12 +210,26 @@ def main():
     for label, s in orders.items():
         print(f"  {label:24s} {np.max(np.abs(s - exact)):10.3e} {rel(s, exact):11.3e}")
 
+
+def gradient_table(ck, g64, g32):
     print("\nmax|a - f64| / max|f64| per gradient (a = lockstep's momentum.*, or numpy all-float32):")
     print(f"  {'tensor':14s} {'max|f64|':>10s} {'lockstep':>10s} {'numpy f32':>10s} {'lockstep abs':>13s}")
     for k in NAMES:
         print(f"  {k:14s} {np.max(np.abs(g64[k])):10.3e} {rel(ck['momentum.' + k], g64[k]):10.3e} "
               f"{rel(g32[k], g64[k]):10.3e} {np.max(np.abs(ck['momentum.' + k] - g64[k])):13.3e}")
     print("  reference: PyTorch float32 (H100) vs lockstep, conv1.weight: 2.466e-05 abs (7.5e-4 relative)")
+
+
+def main():
+    check_philox()
+    idx, x32, y, m2, m1, init, p64, loss, t, g64 = first_batch()
+    odd_ties = odd_pool_ties(t)
+    meta, ck = load_checkpoint()
+    print_batch(idx, y, t, m2, odd_ties, loss, meta)
+    finite_differences(p64, x32, y, m2, m1, g64)
+    g32 = float32_baseline(init, meta, ck, x32, y, m2, m1)
+    conv1_orders(t, g64, ck)
+    gradient_table(ck, g64, g32)
 
 
 if __name__ == "__main__":

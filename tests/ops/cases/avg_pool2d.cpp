@@ -40,9 +40,8 @@ OpCase avg_pool2d_case(const PoolShape& s) {
   const kernels::Pool2dGeom g{s.N, s.C, s.H, s.W, s.k, s.k, P, Q, s.stride};
   OpCase c;
   c.op = "avg_pool2d";
-  c.name = "avg_pool2d_k" + std::to_string(s.k) + "s" + std::to_string(s.stride) + "_" + std::to_string(s.N) + "x" +
-           std::to_string(s.C) + "x" + std::to_string(s.H) + "x" + std::to_string(s.W);
   c.inputs = {{"x", Shape{s.N, s.C, s.H, s.W}}};
+  c.name = "avg_pool2d_k" + std::to_string(s.k) + "s" + std::to_string(s.stride) + "_" + dims(c.inputs[0].shape);
   c.run = [s](const std::vector<Tensor>& t) { return ops::avg_pool2d(t[0], s.k, s.stride); };
   set_element_forms(
       c,

@@ -42,11 +42,7 @@ std::vector<RefGroup> reference(const LinearShape& s, const Vecs<double>& f, con
   const auto dw = ref::linear_bwd_weight(dy, f[0], s);
   const auto db = ref::linear_bwd_bias(dy, s);
   const double chunk_n = double(std::min<i64>(s.N, k::kBatchChunk) + k::num_chunks(s.N, k::kBatchChunk));
-  auto by_terms = [](const ref::RefSums& r) { return [p = &r](size_t i) { return double(p->terms[i]); }; };
-  auto batch = [&](const ref::RefSums& r) {
-    return mode == Mode::Deterministic ? bounded(r, [chunk_n](size_t) { return chunk_n; }) : bounded(r, by_terms(r));
-  };
-  return {bounded(y, by_terms(y)), bounded(dx, by_terms(dx)), batch(dw), batch(db)};
+  return {term_bounded(y), term_bounded(dx), batch_bounded(dw, mode, chunk_n), batch_bounded(db, mode, chunk_n)};
 }
 
 OpCase linear_case(const LinearShape& s) {

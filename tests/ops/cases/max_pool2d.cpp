@@ -16,9 +16,8 @@ OpCase max_pool2d_case(const ref::Pool2dShape& s) {
   const kernels::Pool2dGeom g{s.N, s.C, s.H, s.W, s.k, s.k, s.P(), s.Q(), s.stride};
   OpCase c;
   c.op = "max_pool2d";
-  c.name = "max_pool2d_k" + std::to_string(s.k) + "s" + std::to_string(s.stride) + "_" + std::to_string(s.N) + "x" +
-           std::to_string(s.C) + "x" + std::to_string(s.H) + "x" + std::to_string(s.W);
   c.inputs = {{"x", Shape{s.N, s.C, s.H, s.W}}};
+  c.name = "max_pool2d_k" + std::to_string(s.k) + "s" + std::to_string(s.stride) + "_" + dims(c.inputs[0].shape);
   c.run = [s](const std::vector<Tensor>& t) { return ops::max_pool2d(t[0], s.k, s.stride); };
   auto argmax_of = [g](const auto& x, auto* y) {
     std::vector<i64> arg(static_cast<size_t>(g.N * g.C * g.P * g.Q));

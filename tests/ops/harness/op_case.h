@@ -99,6 +99,13 @@ using ElemOf = typename std::decay_t<V>::value_type::value_type;
 RefGroup bounded(const ref::RefSums& r, const std::function<double(size_t)>& n_roundings);
 // A reference with one bound for every element.
 RefGroup with_bound(std::vector<double> value, double bound);
+// A chain per element as long as the reference's term count (n = terms[i]).
+RefGroup term_bounded(const ref::RefSums& r);
+// A batch reduction (weight and bias gradients): det adds chunk chains, then the partials,
+// det_roundings in all; fast may take any order of the reference's terms.
+RefGroup batch_bounded(const ref::RefSums& r, Mode mode, double det_roundings);
+// "2x3x11x9": a shape for case names.
+std::string dims(const Shape& shape);
 
 }  // namespace lockstep::test
 

@@ -28,6 +28,23 @@ RefGroup bounded(const ref::RefSums& r, const std::function<double(size_t)>& n_r
   return {r.value, ref_bounds(r, n_roundings)};
 }
 
+RefGroup term_bounded(const ref::RefSums& r) {
+  return bounded(r, [&r](size_t i) { return double(r.terms[i]); });
+}
+
+RefGroup batch_bounded(const ref::RefSums& r, Mode mode, double det_roundings) {
+  return mode == Mode::Deterministic ? bounded(r, [det_roundings](size_t) { return det_roundings; }) : term_bounded(r);
+}
+
+std::string dims(const Shape& shape) {
+  std::string s;
+  for (i64 d = 0; d < shape.rank(); ++d) {
+    if (d) s += 'x';
+    s += std::to_string(shape[d]);
+  }
+  return s;
+}
+
 RefGroup with_bound(std::vector<double> value, double bound) {
   const size_t n = value.size();
   return {std::move(value), std::vector<double>(n, bound)};
@@ -57,22 +74,24 @@ CaseData make_data(const OpCase& c, std::uint64_t seed, bool integers) {
 }
 
 // The output, then the gradient of each input with `grad`, through the public op and autograd:
-// sum(y * dy).backward() hands the op's node exactly dy.
-Vecs<float> run_op(const OpCase& c, const CaseData& d, Device device, Mode mode) {
+// sum(y * dy).backward() hands the op's node exactly dy. With `only` >= 0 just that input
+// requires a gradient, and the others' entries are empty when autograd gave them none.
+Vecs<float> run_op(const OpCase& c, const CaseData& d, Device device, Mode mode, int only = -1) {
   ModeGuard guard(mode);
   std::vector<Tensor> tensors;
   for (size_t k = 0; k < c.inputs.size(); ++k) {
     const InputSpec& in = c.inputs[k];
     Tensor t = in.is_int ? Tensor::from_ints(d.i[k], in.shape) : Tensor::from_vector(d.f[k], in.shape);
     t = t.to(device);
-    if (!in.is_int && in.grad) t.set_requires_grad();
+    if (!in.is_int && in.grad && (only < 0 || only == static_cast<int>(k))) t.set_requires_grad();
     tensors.push_back(t);
   }
   const Tensor y = c.run(tensors);
   ops::sum(ops::mul(y, Tensor::from_vector(d.dy, y.shape()).to(device))).backward();
   Vecs<float> out{y.to_vector()};
   for (size_t k = 0; k < c.inputs.size(); ++k)
-    if (!c.inputs[k].is_int && c.inputs[k].grad) out.push_back(tensors[k].grad().to_vector());
+    if (!c.inputs[k].is_int && c.inputs[k].grad)
+      out.push_back(tensors[k].grad().defined() ? tensors[k].grad().to_vector() : std::vector<float>{});
   return out;
 }
 
@@ -122,45 +141,69 @@ TEST_P(OpHarness, DetIsTheElementFormsAtEveryThreadCountAndRunToRun) {
   expect_bitwise(c, run_op(c, d, Device::CPU, Mode::Deterministic), want, "run to run");
 }
 
-TEST_P(OpHarness, WithinFloat64Reference) {
+TEST_P(OpHarness, EachInputAloneGetsTheSameGradientAndNoOther) {
+  // Autograd must route dy to each input that wants a gradient and only to those, and a
+  // partial request must not change the bits of what is computed.
   const OpCase& c = op_case();
-  const CaseData d = make_data(c, 2, false);
-  // Fast kernels may split by thread count, so they are checked at several.
+  const CaseData d = make_data(c, 6, false);
+  const Vecs<float> all = run_op(c, d, Device::CPU, Mode::Deterministic);
+  size_t group = 0;
+  for (size_t k = 0; k < c.inputs.size(); ++k) {
+    if (c.inputs[k].is_int || !c.inputs[k].grad) continue;
+    ++group;
+    const Vecs<float> one = run_op(c, d, Device::CPU, Mode::Deterministic, static_cast<int>(k));
+    const std::string what = "only " + c.inputs[k].name + " requires grad: ";
+    EXPECT_TRUE(bitwise_equal(one[0], all[0], what + "output"));
+    for (size_t g = 1; g < one.size(); ++g) {
+      if (g == group)
+        EXPECT_TRUE(bitwise_equal(one[g], all[g], what + group_name(c, g)));
+      else
+        EXPECT_TRUE(one[g].empty()) << what << group_name(c, g) << " got a gradient";
+    }
+  }
+}
+
+// check(got, reference, what) for the CPU in both modes at each thread count (fast kernels may
+// split by thread count, so they are checked at several).
+template <class Check>
+void on_cpu_in_both_modes(const OpCase& c, const CaseData& d, std::initializer_list<int> thread_counts, Check check) {
   for (Mode mode : {Mode::Deterministic, Mode::Fast})
-    for (int threads : {1, 2, 7}) {
+    for (int threads : thread_counts) {
       ThreadCountGuard guard(threads);
       const Vecs<float> got = run_op(c, d, Device::CPU, mode);
       const std::vector<RefGroup> r = reference(c, d, mode);
       ASSERT_EQ(got.size(), r.size());
-      const std::string what = std::string(mode_name(mode)) + " threads=" + std::to_string(threads) + " ";
-      for (size_t g = 0; g < got.size(); ++g)
-        EXPECT_TRUE(within_bounds(got[g], r[g].value, r[g].bound, what + group_name(c, g)));
+      check(mode, got, r, std::string(mode_name(mode)) + " threads=" + std::to_string(threads) + " ");
     }
+}
+
+TEST_P(OpHarness, WithinFloat64Reference) {
+  const OpCase& c = op_case();
+  on_cpu_in_both_modes(c, make_data(c, 2, false), {1, 2, 7},
+                       [&](Mode, const Vecs<float>& got, const std::vector<RefGroup>& r, const std::string& what) {
+                         for (size_t g = 0; g < got.size(); ++g)
+                           EXPECT_TRUE(within_bounds(got[g], r[g].value, r[g].bound, what + group_name(c, g)));
+                       });
 }
 
 TEST_P(OpHarness, ExactOnSmallIntegers) {
   const OpCase& c = op_case();
   if (c.int_range == 0) GTEST_SKIP() << c.op << " is not exact on integer data (it rounds transcendental values)";
-  const CaseData d = make_data(c, 3, true);
-  for (Mode mode : {Mode::Deterministic, Mode::Fast})
-    for (int threads : {1, 2, 3}) {
-      ThreadCountGuard guard(threads);
-      const Vecs<float> got = run_op(c, d, Device::CPU, mode);
-      const std::vector<RefGroup> r = reference(c, d, mode);
-      ASSERT_EQ(got.size(), r.size());
-      const std::string what = std::string(mode_name(mode)) + " threads=" + std::to_string(threads) + " ";
-      double total = 0;
-      for (size_t g = 0; g < got.size(); ++g) {
-        // Det follows the documented chain from +0 and so keeps the reference's +0; a fast
-        // kernel may reach an exact zero as -0 (e.g. a GEMM starting from a -0 product).
-        const bool fast = mode == Mode::Fast;
-        const std::vector<float> v = fast ? without_zero_sign(got[g]) : got[g];
-        const std::vector<float> want = fast ? without_zero_sign(to_float(r[g].value)) : to_float(r[g].value);
-        EXPECT_TRUE(bitwise_equal(v, want, what + group_name(c, g)));
-        total += abs_sum(got[g]);
-      }
-      ASSERT_GT(total, 0) << "all zero proves little";
-    }
+  on_cpu_in_both_modes(c, make_data(c, 3, true), {1, 2, 3},
+                       [&](Mode mode, const Vecs<float>& got, const std::vector<RefGroup>& r, const std::string& what) {
+                         double total = 0;
+                         for (size_t g = 0; g < got.size(); ++g) {
+                           // Det follows the documented chain from +0 and so keeps the reference's
+                           // +0; a fast kernel may reach an exact zero as -0 (e.g. a GEMM starting
+                           // from a -0 product).
+                           const bool fast = mode == Mode::Fast;
+                           const std::vector<float> want = to_float(r[g].value);
+                           EXPECT_TRUE(bitwise_equal(fast ? without_zero_sign(got[g]) : got[g],
+                                                     fast ? without_zero_sign(want) : want, what + group_name(c, g)));
+                           total += abs_sum(got[g]);
+                         }
+                         EXPECT_GT(total, 0) << "all zero proves little";
+                       });
 }
 
 TEST_P(OpHarness, GradCheck) {
