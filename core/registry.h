@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/device.h"
+#include "core/kernel_profile.h"
 #include "core/kernel_table.h"
 #include "core/mode.h"
 
@@ -39,9 +40,14 @@ void register_kernel(Registry& r, Device device, Mode mode, typename KernelSig<K
 }
 
 /// The kernel for op K on `device` in the current mode: `kernel<OpKind::Add>(Device::CPU)(a, b, y, n);`
+/// While kernel_profile is on, a trampoline that times the kernel (core/kernel_profile.h).
 template <OpKind K>
 typename KernelSig<K>::type kernel(Device device) {
-  return reinterpret_cast<typename KernelSig<K>::type>(registry().get(K, device, current_mode()));
+  using Sig = typename KernelSig<K>::type;
+  const Sig f = reinterpret_cast<Sig>(registry().get(K, device, current_mode()));
+  if (!kernel_profile::enabled()) return f;
+  kernel_profile::Timed<K, Sig>::target = f;
+  return &kernel_profile::Timed<K, Sig>::run;
 }
 
 }  // namespace lockstep

@@ -1,0 +1,42 @@
+// Where a step's time goes: wall time and calls per kernel, for the step breakdown
+// (bench/step_profile.cpp). Off by default; while on, kernel<K>() (core/registry.h) hands out
+// a timing trampoline instead of the kernel itself. A CPU kernel is timed to its end; a CUDA
+// kernel only to its launch (the launch is asynchronous). The totals are plain counters for
+// the one thread that drives the model (kernels split their own work over the pool), so
+// profile one driving thread at a time.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+#include "core/op_kind.h"
+
+namespace lockstep::kernel_profile {
+
+struct Totals {
+  std::array<double, static_cast<size_t>(OpKind::Count)> seconds{};
+  std::array<std::int64_t, static_cast<size_t>(OpKind::Count)> calls{};
+};
+
+bool enabled();
+void set_enabled(bool on);
+void reset();
+const Totals& totals();
+void add(OpKind k, double seconds);
+
+// The trampoline kernel<K>() returns while profiling: calls `target` (this thread's lookup)
+// and adds the time to K's total.
+template <OpKind K, class Sig>
+struct Timed;
+template <OpKind K, class... A>
+struct Timed<K, void (*)(A...)> {
+  static inline thread_local void (*target)(A...) = nullptr;
+  static void run(A... args) {
+    const auto t0 = std::chrono::steady_clock::now();
+    target(args...);
+    add(K, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+};
+
+}  // namespace lockstep::kernel_profile
