@@ -1,7 +1,8 @@
 // The lockstep command line: `lockstep train` (the reference MNIST CNN),
 // `lockstep verify MANIFEST` (re-run a recorded run and compare fingerprints) and
 // `lockstep study sum|kernels|training` (floating-point order experiments, tools/study/).
-// Only this file catches exceptions: it prints `error: …` (and a hint) and exits non-zero.
+// Only this file catches exceptions: it prints one line `error: …` and exits non-zero with
+// the code of the error's class (kExitCodes, also in `lockstep train --help`).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -17,7 +18,23 @@
 
 namespace {
 
+// Exit codes: 0 success (verify: all fingerprints match), 1 usage, recipe or other error
+// (verify: a mismatch), 2 a file (data, checkpoint, manifest) missing or invalid, 3 device
+// unavailable, 4 training stopped at a non-finite loss or parameter, 130 interrupted.
+constexpr const char* kExitCodes =
+    "Exit codes: 0 done; 1 bad flag, recipe or other error; 2 a data, checkpoint or manifest file missing or "
+    "invalid; 3 device unavailable; 4 stopped at a non-finite loss or parameter (last good checkpoint kept); "
+    "130 interrupted by SIGINT/SIGTERM (checkpoint written).";
+constexpr int kExitNonFinite = 4;
+
 std::atomic<bool> g_stop{false};
+
+// A 64-bit seed: CLI11 would read "-1" as 2^64 - 1; a seed is never negative.
+const CLI::Validator kSeed(
+    [](std::string& text) -> std::string {
+      return !text.empty() && text[0] == '-' ? "expected an integer in [0, 2^64), got " + text : "";
+    },
+    "UINT64");
 extern "C" void on_signal(int) { g_stop.store(true); }
 
 std::string join_args(int argc, char** argv) {
@@ -39,7 +56,9 @@ void add_train_options(CLI::App& cmd, lockstep::cli::TrainOptions& o, std::strin
       ->check(CLI::PositiveNumber);
   cmd.add_option("--lr", o.recipe.lr, "SGD learning rate")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--momentum", o.recipe.momentum, "SGD momentum")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--seed", o.recipe.seed, "Seed of every random stream (init, dropout, data order)")->capture_default_str();
+  cmd.add_option("--seed", o.recipe.seed, "Seed of every random stream (init, dropout, data order)")
+      ->capture_default_str()
+      ->check(kSeed);
   cmd.add_option("--mode", mode, "deterministic (same bits everywhere) or fast")
       ->capture_default_str()
       ->check(CLI::IsMember({"deterministic", "fast"}));
@@ -62,23 +81,24 @@ CLI::App* add_train_command(CLI::App& app, lockstep::cli::TrainOptions& train, s
       ->capture_default_str();
   cmd->add_option("--checkpoint-every", train.checkpoint_every, "Also checkpoint every N steps (0: epoch ends only)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train")
-      ->check(CLI::ExistingFile);
+  cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train");
   cmd->add_option("--manifest", train.manifest, "Run manifest path (default: <checkpoint-dir>/manifest.json)");
   cmd->add_option("--fingerprint-every", train.fingerprint_every,
                   "Record the weight fingerprint every N steps in the manifest (for verify)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet,-q", train.quiet, "Print only the final fingerprint line");
+  cmd->add_flag("--detect-anomaly", train.detect_anomaly,
+                "On a non-finite loss or parameter, also name the first op whose output was non-finite "
+                "(checks every op output: slower)");
+  cmd->footer(kExitCodes);
   return cmd;
 }
 
 CLI::App* add_verify_command(CLI::App& app, lockstep::cli::VerifyOptions& verify) {
   CLI::App* cmd =
       app.add_subcommand("verify", "Re-run a recorded run (or its first K steps) and compare its fingerprints");
-  cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")
-      ->required()
-      ->check(CLI::ExistingFile);
+  cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")->required();
   cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(CLI::PositiveNumber);
   cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(CLI::PositiveNumber);
   cmd->add_option("--data", verify.data, "Data directory, if it moved since the recorded run");
@@ -104,7 +124,9 @@ void add_study_command(CLI::App& app, StudyCommand& s) {
   for (CLI::App* sub : {s.sum, s.kernels, s.training}) {
     sub->add_option("--out", study.out, "Output directory (default: study/<experiment>)");
     sub->add_flag("--quick", study.quick, "Small sizes: finishes in seconds (what the tests run)");
-    sub->add_option("--seed", study.seed, "Seed of the data and of every random order")->capture_default_str();
+    sub->add_option("--seed", study.seed, "Seed of the data and of every random order")
+        ->capture_default_str()
+        ->check(kSeed);
     sub->add_option("--threads", s.threads, "Comma-separated CPU thread counts, e.g. 1,2,3,4");
     sub->add_option("--runs", study.runs,
                     "sum: random permutations; kernels: repeats per fast configuration; training: runs per mode")
@@ -151,14 +173,26 @@ int main(int argc, char** argv) {
   StudyCommand study;
   add_study_command(app, study);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string what = e.what();
+    for (char& c : what)
+      if (c == '\n') c = ' ';
+    std::fprintf(stderr, "error: %s (see lockstep --help)\n", what.c_str());
+    return 1;
+  }
 
   try {
     if (*train_cmd) return run_train(train, train_mode, join_args(argc, argv));
     if (*verify_cmd) return lockstep::cli::run_verify(verify);
     if (*study.cmd) return run_study(study, join_args(argc, argv));
+  } catch (const lockstep::cli::NonFiniteError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitNonFinite;
   } catch (const lockstep::IoError& e) {
-    std::fprintf(stderr, "error: %s\nhint: check the file, or re-create data with ./setup.sh\n", e.what());
+    std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
   } catch (const lockstep::DeviceError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
