@@ -280,7 +280,8 @@ json parse_header(const std::string& path, const std::string& bytes, std::uint64
 // The tensors in file order: contiguous from data byte 0, no overlap, covering the data section.
 std::vector<TensorEntry> in_file_order(const std::string& path, std::vector<TensorEntry> entries,
                                        std::uint64_t data_len) {
-  std::sort(entries.begin(), entries.end(), [](const TensorEntry& a, const TensorEntry& b) { return a.begin < b.begin; });
+  std::sort(entries.begin(), entries.end(),
+            [](const TensorEntry& a, const TensorEntry& b) { return a.begin < b.begin; });
   std::uint64_t expected = 0;
   for (const TensorEntry& r : entries) {
     LS_CHECK(r.begin == expected, IoError, path, ": tensor '", r.name, "' starts at data byte ", r.begin,

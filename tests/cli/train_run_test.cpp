@@ -304,7 +304,8 @@ TEST_F(TrainRunOnTinyData, ChangedMetadataValueIsRefusedNamingFileAndKey) {
     std::string bytes = read_bytes(good);
     const std::string value = header_of(bytes).at("__metadata__").at(key).get<std::string>();
     // A mantissa digit of the hex float, the last digit of the fingerprint: the value stays well formed.
-    const size_t at = bytes.find(value) + (value.find('.') != std::string::npos ? value.find('.') + 1 : value.size() - 1);
+    const size_t dot = value.find('.');
+    const size_t at = bytes.find(value) + (dot != std::string::npos ? dot + 1 : value.size() - 1);
     bytes[at] = bytes[at] == '1' ? '2' : '1';
     write_bytes(bad, bytes);
     expect_io_error_naming([&] { resume_from(bad); }, {bad, std::string("'") + key + "'"});
@@ -324,6 +325,27 @@ TEST_F(TrainRunOnTinyData, PositionContradictingTheRecipeIsRefusedNamingTheField
     nn::save_checkpoint(bad, c);
     expect_io_error_naming([&] { resume_from(bad); }, {bad, std::string("'") + key + "'", value, why});
   }
+}
+
+// A consistent file (digests intact) that lacks a tensor of the model, or holds one more.
+TEST_F(TrainRunOnTinyData, CheckpointWithoutATensorOrWithAnExtraOneIsRefusedNamingTheFile) {
+  const std::string good = checkpoint_after(2), bad = (work_ / "bad.safetensors").string();
+  nn::Checkpoint c = nn::load_checkpoint(good);
+  const nn::NamedTensor last = c.tensors.back();
+  c.tensors.pop_back();
+  nn::save_checkpoint(bad, c);
+  expect_io_error_naming([&] { resume_from(bad); }, {bad, "'" + last.name + "'"});
+  c.tensors.push_back(last);
+  c.tensors.push_back({"extra", last.tensor});
+  nn::save_checkpoint(bad, c);
+  expect_io_error_naming([&] { resume_from(bad); }, {bad, "tensors, expected"});
+}
+
+TEST_F(TrainRunOnTinyData, CheckpointDirectoryThatIsAFileIsAnIoErrorNamingIt) {
+  TrainOptions o = options();
+  o.checkpoint_dir = (work_ / "a-file").string();
+  write_bytes(o.checkpoint_dir, "x");
+  expect_io_error_naming([&] { run_training(o); }, {o.checkpoint_dir, "checkpoint directory"});
 }
 
 // A checkpoint without the digests still has its weights checked against its fingerprint.

@@ -207,7 +207,8 @@ TEST_F(CheckpointTest, ShapeWhoseProductWrapsIsRefused) {
 TEST_F(CheckpointTest, ManyTensorsLoadInLinearTime) {
   std::string h = "{";
   const int n = 50000;
-  for (int i = 0; i < n; ++i) h += (i ? ",\"t" : "\"t") + std::to_string(i) + R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]})";
+  for (int i = 0; i < n; ++i)
+    h += (i ? ",\"t" : "\"t") + std::to_string(i) + R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]})";
   h += "}";
   write(path("many.safetensors"), raw_safetensors(h, ""));
   const auto t0 = std::chrono::steady_clock::now();

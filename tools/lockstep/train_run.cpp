@@ -173,7 +173,12 @@ TrainingRun::TrainingRun(const TrainOptions& o, Device device, const std::atomic
   // Initialised (or restored) on the host, then moved: the same starting bits on every device.
   nn::move_to_device(model_->parameters(), device_);
   nn::move_to_device(opt_.momentum_buffers(), device_);
-  if (!o.checkpoint_dir.empty()) std::filesystem::create_directories(o.checkpoint_dir);
+  if (!o.checkpoint_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.checkpoint_dir, ec);
+    LS_CHECK(!ec && std::filesystem::is_directory(o.checkpoint_dir), IoError, o.checkpoint_dir,
+             ": cannot create the checkpoint directory (--checkpoint-dir): ", ec ? ec.message() : "not a directory");
+  }
   remove_stale_temporaries();
   if (!o.quiet)
     progress_.line(fmt::format("lockstep train: {} train / {} test images from {}, {} mode, {} thread(s), seed {}",

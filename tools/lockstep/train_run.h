@@ -72,8 +72,9 @@ using StepObserver = std::function<bool(i64 step, const std::string& fingerprint
 // Runs training as the options say, printing progress unless quiet; writes checkpoints and
 // the manifest (a run stopped by max_steps also writes last.safetensors, to resume from).
 // Throws NonFiniteError at the first step whose loss or parameters are not finite, before
-// any checkpoint or fingerprint records them; the manifest says why the run stopped. `stop` is polled after every step (set by SIGINT/SIGTERM). The process mode
-// and thread count are the options' during the run and what they were before it afterwards.
+// any checkpoint or fingerprint records them; the manifest says why the run stopped.
+// `stop` is polled after every step (set by SIGINT/SIGTERM). The process mode and thread
+// count are the options' during the run and what they were before it afterwards.
 TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop = nullptr,
                          const StepObserver& observer = nullptr);
 

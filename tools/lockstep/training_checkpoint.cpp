@@ -80,7 +80,10 @@ void check_recipe_fields(const nn::Checkpoint& c, const std::string& path, const
 }
 
 void restore_tensor(const nn::Checkpoint& c, const std::string& path, const std::string& name, Tensor& into) {
-  const Tensor& t = c.get(name);
+  const auto found =
+      std::find_if(c.tensors.begin(), c.tensors.end(), [&](const nn::NamedTensor& t) { return t.name == name; });
+  LS_CHECK(found != c.tensors.end(), IoError, path, ": no tensor '", name, "', which the model has");
+  const Tensor& t = found->tensor;
   LS_CHECK(t.shape() == into.shape(), IoError, path, ": tensor '", name, "' has shape ", t.shape(),
            ", the model expects ", into.shape());
   std::copy(t.data<float>(), t.data<float>() + t.numel(), into.data<float>());
@@ -116,6 +119,9 @@ Position load_training_checkpoint(const std::string& path, nn::Module& model, nn
   check_recipe_fields(c, path, recipe);
   for (auto& p : model.parameters()) restore_tensor(c, path, p.name, p.tensor);
   for (auto& b : opt.momentum_buffers()) restore_tensor(c, path, "momentum." + b.name, b.tensor);
+  const size_t expected = model.parameters().size() + opt.momentum_buffers().size();
+  LS_CHECK(c.tensors.size() == expected, IoError, path, ": holds ", c.tensors.size(), " tensors, expected ", expected,
+           " (the model's parameters and their momentum buffers)");
   check_fingerprint(model, c, path);
   Position pos;
   pos.epoch = metadata_int(c, path, "epoch");
