@@ -38,9 +38,14 @@ expect_one_line_error 2 "$WORK/none.safetensors: no such file" \
 expect_one_line_error 2 "$WORK/d: is a directory" "$LOCKSTEP" train --data "$DATA" --resume "$WORK/d" --checkpoint-dir ""
 expect_one_line_error 2 "$WORK/none.json: no such file" "$LOCKSTEP" verify "$WORK/none.json"
 # Counts out of range are refused before any arithmetic, never wrapped.
-expect_one_line_error 1 "batch_size" "$LOCKSTEP" train --data "$DATA" --batch-size 9223372036854775807 --checkpoint-dir ""
+expect_one_line_error 1 "batch.size" "$LOCKSTEP" train --data "$DATA" --batch-size 9223372036854775807 --checkpoint-dir ""
 expect_one_line_error 1 "--seed" "$LOCKSTEP" train --data "$DATA" --seed -1 --checkpoint-dir ""
 expect_one_line_error 1 "--epochs" "$LOCKSTEP" train --data "$DATA" --epochs 99999999999 --checkpoint-dir ""
+# Flag errors say the range in words and the value given (CLI11's own print DBL_MAX in full).
+expect_one_line_error 1 "--lr: expected a finite number >= 0 (a float32), got abc" "$LOCKSTEP" train --lr abc
+expect_one_line_error 1 "--momentum: expected a finite number >= 0 (a float32), got 1e39" "$LOCKSTEP" train --momentum 1e39
+expect_one_line_error 1 "--threads: expected an integer in \[1, 2147483647\], got 0" "$LOCKSTEP" train --threads 0
+expect_one_line_error 1 "--checkpoint-every: expected an integer in" "$LOCKSTEP" train --checkpoint-every -1
 
 # Manifests: fields of the wrong kind or out of range name the file and the field.
 manifest() {  # manifest <epochs JSON text> <step key> > file
@@ -67,6 +72,8 @@ done
 # A diverging run (lr 1000) stops at the first non-finite step with exit 4, naming the step,
 # and with --detect-anomaly the first op whose output was non-finite.
 if [[ -f $DATA/train-images-idx3-ubyte ]]; then
+  expect_one_line_error 2 "$WORK/bad.safetensors: cannot create the checkpoint directory" \
+    "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "$WORK/bad.safetensors"
   expect_one_line_error 4 "non-finite .* at step [0-9]" "$LOCKSTEP" train --data "$DATA" --lr 1000 --max-steps 50 \
     --checkpoint-dir "$WORK/nan" --checkpoint-every 1 --quiet
   grep -q '"stopped"' "$WORK/nan/manifest.json" || fail "manifest does not record why the run stopped"

@@ -6,12 +6,14 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "core/error.h"
+#include "tools/lockstep/flag_checks.h"
 #include "tools/lockstep/train_run.h"
 #include "tools/lockstep/verify.h"
 #include "tools/study/study.h"
@@ -29,12 +31,10 @@ constexpr int kExitNonFinite = 4;
 
 std::atomic<bool> g_stop{false};
 
-// A 64-bit seed: CLI11 would read "-1" as 2^64 - 1; a seed is never negative.
-const CLI::Validator kSeed(
-    [](std::string& text) -> std::string {
-      return !text.empty() && text[0] == '-' ? "expected an integer in [0, 2^64), got " + text : "";
-    },
-    "UINT64");
+using lockstep::cli::integer_in;
+using lockstep::cli::non_negative_float;
+constexpr long long kIntMax = std::numeric_limits<int>::max();
+constexpr long long kI64Max = std::numeric_limits<long long>::max();
 extern "C" void on_signal(int) { g_stop.store(true); }
 
 std::string join_args(int argc, char** argv) {
@@ -49,24 +49,26 @@ std::string join_args(int argc, char** argv) {
 void add_train_options(CLI::App& cmd, lockstep::cli::TrainOptions& o, std::string& mode) {
   cmd.add_option("--data", o.data, "Directory with the four MNIST-layout IDX files (plain or .gz)")
       ->capture_default_str();
-  cmd.add_option("--epochs", o.recipe.epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--batch-size", o.recipe.batch_size, "Training batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--epochs", o.recipe.epochs, "Training epochs")->capture_default_str()->check(integer_in(1, kIntMax));
+  cmd.add_option("--batch-size", o.recipe.batch_size, "Training batch size")
+      ->capture_default_str()
+      ->check(integer_in(1, lockstep::nn::kMaxBatchSize));
   cmd.add_option("--test-batch-size", o.recipe.test_batch_size, "Evaluation batch size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd.add_option("--lr", o.recipe.lr, "SGD learning rate")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--momentum", o.recipe.momentum, "SGD momentum")->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->check(integer_in(1, lockstep::nn::kMaxBatchSize));
+  cmd.add_option("--lr", o.recipe.lr, "SGD learning rate")->capture_default_str()->check(non_negative_float());
+  cmd.add_option("--momentum", o.recipe.momentum, "SGD momentum")->capture_default_str()->check(non_negative_float());
   cmd.add_option("--seed", o.recipe.seed, "Seed of every random stream (init, dropout, data order)")
       ->capture_default_str()
-      ->check(kSeed);
+      ->check(lockstep::cli::uint64_value());
   cmd.add_option("--mode", mode, "deterministic (same bits everywhere) or fast")
       ->capture_default_str()
       ->check(CLI::IsMember({"deterministic", "fast"}));
   cmd.add_option("--device", o.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
   cmd.add_option("--threads", o.threads, "CPU threads (default: LOCKSTEP_THREADS or all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kIntMax));
   cmd.add_option("--max-steps", o.max_steps, "Stop after N training steps (quick checks)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, kI64Max));
   cmd.add_flag("!--no-dropout", o.recipe.dropout, "Train the network without its dropout layers");
 }
 
@@ -80,13 +82,13 @@ CLI::App* add_train_command(CLI::App& app, lockstep::cli::TrainOptions& train, s
                   "Where checkpoints (epoch-N.safetensors, last.safetensors) and manifest.json go; '' for none")
       ->capture_default_str();
   cmd->add_option("--checkpoint-every", train.checkpoint_every, "Also checkpoint every N steps (0: epoch ends only)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, kI64Max));
   cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train");
   cmd->add_option("--manifest", train.manifest, "Run manifest path (default: <checkpoint-dir>/manifest.json)");
   cmd->add_option("--fingerprint-every", train.fingerprint_every,
                   "Record the weight fingerprint every N steps in the manifest (for verify)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kI64Max));
   cmd->add_flag("--quiet,-q", train.quiet, "Print only the final fingerprint line");
   cmd->add_flag("--detect-anomaly", train.detect_anomaly,
                 "On a non-finite loss or parameter, also name the first op whose output was non-finite "
@@ -99,8 +101,8 @@ CLI::App* add_verify_command(CLI::App& app, lockstep::cli::VerifyOptions& verify
   CLI::App* cmd =
       app.add_subcommand("verify", "Re-run a recorded run (or its first K steps) and compare its fingerprints");
   cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")->required();
-  cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(integer_in(1, kI64Max));
+  cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(integer_in(1, kIntMax));
   cmd->add_option("--data", verify.data, "Data directory, if it moved since the recorded run");
   return cmd;
 }
@@ -126,13 +128,13 @@ void add_study_command(CLI::App& app, StudyCommand& s) {
     sub->add_flag("--quick", study.quick, "Small sizes: finishes in seconds (what the tests run)");
     sub->add_option("--seed", study.seed, "Seed of the data and of every random order")
         ->capture_default_str()
-        ->check(kSeed);
+        ->check(lockstep::cli::uint64_value());
     sub->add_option("--threads", s.threads, "Comma-separated CPU thread counts, e.g. 1,2,3,4");
     sub->add_option("--runs", study.runs,
                     "sum: random permutations; kernels: repeats per fast configuration; training: runs per mode")
-        ->check(CLI::PositiveNumber);
+        ->check(integer_in(1, kIntMax));
   }
-  s.training->add_option("--steps", study.steps, "Training steps per run")->check(CLI::PositiveNumber);
+  s.training->add_option("--steps", study.steps, "Training steps per run")->check(integer_in(1, kIntMax));
   s.training->add_option("--data", study.data, "MNIST-layout directory (synthetic data when absent)")
       ->capture_default_str();
 }
