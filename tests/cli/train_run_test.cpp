@@ -394,6 +394,19 @@ TEST_F(TrainRunOnTinyData, NonFiniteLossStopsTheRunAndNoCheckpointHoldsIt) {
   EXPECT_NE(m["stopped"].dump().find("non-finite"), std::string::npos) << m["stopped"].dump();
 }
 
+// Watching every op output changes no bit of the run, and names the op where lr 1000 fails.
+TEST_F(TrainRunOnTinyData, DetectAnomalyChangesNoBitsAndNamesTheOp) {
+  TrainOptions o = options();
+  o.mode = Mode::Deterministic;
+  o.max_steps = 3;
+  const std::string plain = run_training(o).fingerprint;
+  o.detect_anomaly = true;
+  EXPECT_EQ(run_training(o).fingerprint, plain);
+  o.recipe.lr = 1000.0f;
+  o.max_steps = -1;
+  expect_error_naming([&] { run_training(o); }, {"non-finite", "at step ", "op output: "});
+}
+
 TEST_F(TrainRunOnTinyData, StaleTemporaryFilesAreRemovedWhenARunStarts) {
   TrainOptions o = options();
   o.checkpoint_dir = (work_ / "ckpt").string();
