@@ -364,6 +364,25 @@ TEST_F(TrainRunOnTinyData, CheckpointWithoutDigestsIsCheckedAgainstItsFingerprin
   expect_io_error_naming([&] { resume_from(old); }, {old, "fingerprint"});
 }
 
+// Interrupted after an epoch's last batch, before its evaluation: batch = batches per epoch
+// is a position to resume from (the epoch is then evaluated and checkpointed).
+TEST_F(TrainRunOnTinyData, InterruptedAfterTheLastBatchOfAnEpochResumesToTheSameBits) {
+  TrainOptions o = options();
+  o.mode = Mode::Deterministic;
+  o.max_steps = 5;
+  const std::string uninterrupted = run_training(o).fingerprint;
+  o.checkpoint_dir = (work_ / "ckpt").string();
+  std::atomic<bool> stop{false};
+  const auto stop_after_step_3 = [&](i64 step, const std::string&) {
+    if (step == 3) stop.store(true);  // the tiny data has 3 batches per epoch
+    return true;
+  };
+  EXPECT_TRUE(run_training(o, &stop, stop_after_step_3).interrupted);
+  const std::string last = o.checkpoint_dir + "/last.safetensors";
+  EXPECT_EQ(nn::load_checkpoint(last).metadata.at("batch"), "3");
+  EXPECT_EQ(resume_from(last, 5).fingerprint, uninterrupted);
+}
+
 TEST_F(TrainRunOnTinyData, MaxStepsLeavesAResumableCheckpoint) {
   TrainOptions o = options();
   o.mode = Mode::Deterministic;

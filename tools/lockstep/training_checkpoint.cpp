@@ -40,8 +40,9 @@ void check_position(const Position& p, const std::string& path, const PositionLi
   const i64 epochs = limits.epochs, per_epoch = limits.batches_per_epoch;
   LS_CHECK(p.epoch < epochs || (p.epoch == epochs && p.batch == 0), IoError, path, ": metadata 'epoch' is ", p.epoch,
            ", expected below the recipe's ", epochs, " epochs (or ", epochs, " with batch 0: the run is complete)");
-  LS_CHECK(p.batch < per_epoch, IoError, path, ": metadata 'batch' is ", p.batch, ", expected below the ", per_epoch,
-           " batches per epoch of this recipe and data");
+  // batch == per_epoch: every batch of the epoch done, its evaluation not yet (interrupted there).
+  LS_CHECK(p.batch <= per_epoch, IoError, path, ": metadata 'batch' is ", p.batch, ", expected at most the ",
+           per_epoch, " batches per epoch of this recipe and data");
   const i64 expected_step = p.epoch * per_epoch + p.batch;  // no overflow: epoch <= 2^31, batches <= 2^31
   LS_CHECK(p.step == expected_step, IoError, path, ": metadata 'step' is ", p.step, ", expected ", expected_step,
            " at epoch ", p.epoch, ", batch ", p.batch, " with ", per_epoch, " batches per epoch");

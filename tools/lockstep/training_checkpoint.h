@@ -44,9 +44,9 @@ void save_training_checkpoint(const std::string& path, const nn::Module& model, 
 // 1, this run has 2"), a missing or malformed field, a tensor or metadata value changed since
 // it was written (nn::load_checkpoint), weights whose fingerprint is not the recorded one, a
 // position the recipe cannot reach (metadata 'epoch' past the epochs, 'batch' past the
-// batches per epoch, 'step' not epoch * batches + batch, a loss sum not finite). Fields added
-// to the recipe after the first checkpoints (the dropout p's, the input shape) read as the
-// reference recipe's when absent.
+// batches per epoch (equal to it: the epoch's batches done, its evaluation not), 'step' not
+// epoch * batches + batch, a loss sum not finite). Fields added to the recipe after the first
+// checkpoints (the dropout p's, the input shape) read as the reference recipe's when absent.
 Position load_training_checkpoint(const std::string& path, nn::Module& model, nn::SGD& opt,
                                   const CheckpointRecipe& recipe, const PositionLimits& limits);
 
