@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/op_observer.h"
 #include "core/ops.h"
 
 namespace lockstep {
@@ -12,6 +13,7 @@ namespace {
 
 std::atomic<std::uint64_t> g_next_sequence{0};
 thread_local bool t_grad_enabled = true;
+std::atomic<OpOutputObserver> g_op_output_observer{nullptr};
 
 void accumulate(Tensor& slot, const Tensor& contribution) {
   // Out-of-place: a node may hand the same tensor to several inputs (add), so no slot may alias another.
@@ -47,7 +49,11 @@ bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
+void set_op_output_observer(OpOutputObserver observer) { g_op_output_observer.store(observer); }
+
 void attach_node(Tensor& output, std::shared_ptr<Node> node, std::vector<Tensor> inputs) {
+  if (const OpOutputObserver observe = g_op_output_observer.load(std::memory_order_relaxed))
+    observe(node->name().c_str(), output);
   node->inputs() = std::move(inputs);
   output.impl()->requires_grad = true;
   output.set_grad_fn(std::move(node));

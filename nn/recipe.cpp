@@ -1,6 +1,7 @@
 #include "nn/recipe.h"
 
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 
@@ -11,8 +12,8 @@ void check_probability(const char* field, float p) {
   LS_CHECK(std::isfinite(p) && p >= 0.0f && p < 1.0f, Error, "recipe: ", field, " must be in [0, 1), got ", p);
 }
 
-void check_count(const char* field, i64 v) {
-  LS_CHECK(v >= 1, Error, "recipe: ", field, " must be >= 1, got ", v);
+void check_count(const char* field, i64 v, i64 max) {
+  LS_CHECK(v >= 1 && v <= max, Error, "recipe: ", field, " must be in [1, ", max, "], got ", v);
 }
 
 }  // namespace
@@ -44,12 +45,18 @@ void check_recipe(const Recipe& r) {
            r.norm_std);
   check_probability("conv_dropout_p", r.conv_dropout_p);
   check_probability("fc_dropout_p", r.fc_dropout_p);
-  check_count("batch_size", r.batch_size);
-  check_count("test_batch_size", r.test_batch_size);
-  check_count("epochs", r.epochs);
+  check_count("batch_size", r.batch_size, kMaxBatchSize);
+  check_count("test_batch_size", r.test_batch_size, kMaxBatchSize);
+  check_count("epochs", r.epochs, std::numeric_limits<int>::max());
   LS_CHECK(std::isfinite(r.lr) && r.lr >= 0.0f, Error, "recipe: lr must be finite and >= 0, got ", r.lr);
   LS_CHECK(std::isfinite(r.momentum) && r.momentum >= 0.0f, Error, "recipe: momentum must be finite and >= 0, got ",
            r.momentum);
+}
+
+i64 batches_per_epoch(i64 samples, i64 batch_size) {
+  LS_CHECK(samples >= 0 && batch_size >= 1, Error, "batches_per_epoch: expected samples >= 0 and batch size >= 1, got ",
+           samples, " and ", batch_size);
+  return samples / batch_size + (samples % batch_size != 0 ? 1 : 0);
 }
 
 std::string shape_text(const ImageShape& s) {

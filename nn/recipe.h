@@ -35,9 +35,17 @@ struct Recipe {
 /// SGD lr 0.01 momentum 0.5, 4 epochs, seed 1.
 Recipe reference_mnist();
 
+// The largest batch size a recipe may ask for (2^31 - 1): far beyond any data set here,
+// and small enough that no product of batch counts and sizes can overflow.
+inline constexpr i64 kMaxBatchSize = 2147483647;
+
 /// Throws Error naming the first field out of range, e.g.
-/// "recipe: batch_size must be >= 1, got 0".
+/// "recipe: batch_size must be in [1, 2147483647], got 0".
 void check_recipe(const Recipe& r);
+
+/// Batches in an epoch of `samples` samples: ceil(samples / batch_size), without the
+/// overflow of (samples + batch_size - 1). Error unless samples >= 0 and batch_size >= 1.
+i64 batches_per_epoch(i64 samples, i64 batch_size);
 
 std::string shape_text(const ImageShape& s);  // "1x28x28"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 #include "core/autograd.h"
@@ -126,6 +127,17 @@ EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i
   }
   model.train(was_training);
   return r;
+}
+
+std::string first_non_finite(const std::vector<NamedTensor>& tensors) {
+  for (const auto& t : tensors) {
+    if (t.tensor.dtype() != DType::F32) continue;
+    const Tensor host = t.tensor.to(Device::CPU);  // the tensor itself when already there
+    const float* v = host.data<float>();
+    for (i64 i = 0, n = host.numel(); i < n; ++i)
+      if (!std::isfinite(v[i])) return t.name;
+  }
+  return "";
 }
 
 std::string fingerprint(const std::vector<NamedTensor>& tensors) {

@@ -49,6 +49,10 @@ struct EvalResult {
 // Eval mode, no graph; the prediction is the first index of the maximum log-probability.
 EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i64 batch_size);
 
+// The name of the first tensor holding a NaN or an infinity ("" when all are finite); a
+// tensor on a device is copied to the host to be read.
+std::string first_non_finite(const std::vector<NamedTensor>& tensors);
+
 // SHA-256 of every parameter's float32 bytes (little-endian), in parameters() order,
 // as "sha256:<64 hex>". See docs/fingerprint.md.
 std::string fingerprint(const Module& model);

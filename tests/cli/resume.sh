@@ -6,12 +6,13 @@ steps=120
 "$LOCKSTEP" train --data "$DATA" --max-steps $steps --checkpoint-dir "$WORK/full" --quiet > "$WORK/full.txt"
 want=$(fingerprint_of "$WORK/full.txt")
 
-# Checkpoint every 45 steps, stop at 100: last.safetensors holds step 90 (mid-epoch).
+# Checkpoint every 45 steps, stop at 100: last.safetensors holds step 100 (mid-epoch), written
+# when --max-steps stopped the run.
 "$LOCKSTEP" train --data "$DATA" --max-steps 100 --checkpoint-every 45 --checkpoint-dir "$WORK/a" --quiet > /dev/null
 "$LOCKSTEP" train --data "$DATA" --max-steps $steps --resume "$WORK/a/last.safetensors" --checkpoint-dir "$WORK/a2" \
   --quiet > "$WORK/resumed.txt"
 got=$(fingerprint_of "$WORK/resumed.txt")
-[[ $got == "$want" ]] || fail "resumed from step 90: $got, uninterrupted: $want"
+[[ $got == "$want" ]] || fail "resumed from step 100: $got, uninterrupted: $want"
 
 # SIGTERM while training: exit 130, a checkpoint, and a resume that reaches the same bits as a run
 # never interrupted. The run is far too long to finish on its own, so the signal always lands mid-run;

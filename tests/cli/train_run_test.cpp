@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "core/mode.h"
 #include "cpu/parallel.h"
@@ -12,6 +14,7 @@
 #include "tests/cli/tiny_mnist.h"
 #include "tools/lockstep/recipe_io.h"
 #include "tools/lockstep/train_run.h"
+#include "tools/lockstep/verify.h"
 
 namespace lockstep::cli {
 namespace {
@@ -27,6 +30,63 @@ void expect_error_naming(F&& f, std::initializer_list<std::string> fragments) {
   } catch (const Error& e) {
     for (const std::string& s : fragments) EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
   }
+}
+
+// Expects `f` to throw an IoError (the class `lockstep` exits 2 for) naming every fragment;
+// any other exception fails the test.
+template <class F>
+void expect_io_error_naming(F&& f, std::initializer_list<std::string> fragments) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an IoError naming " << *fragments.begin();
+  } catch (const IoError& e) {
+    for (const std::string& s : fragments) EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected an IoError naming " << *fragments.begin() << ", got: " << e.what();
+  }
+}
+
+std::string read_bytes(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_bytes(const std::string& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+
+// The header of a safetensors file's bytes, and the file offset of tensor `name`'s first data byte.
+nlohmann::json header_of(const std::string& bytes, std::uint64_t* header_len = nullptr) {
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  if (header_len) *header_len = n;
+  return nlohmann::json::parse(bytes.substr(8, n));
+}
+size_t data_byte_of(const std::string& bytes, const std::string& name) {
+  std::uint64_t n = 0;
+  const nlohmann::json h = header_of(bytes, &n);
+  return 8 + n + h.at(name).at("data_offsets")[0].get<size_t>();
+}
+
+// A checkpoint as written before checkpoints carried digests: the tensors and metadata only.
+void write_undigested(const std::string& path, const nn::Checkpoint& c) {
+  nlohmann::json h = nlohmann::json::object(), meta(c.metadata);
+  meta["model"] = c.model;
+  h["__metadata__"] = meta;
+  std::string data;
+  for (const auto& t : c.tensors) {
+    const size_t b = data.size(), n = static_cast<size_t>(t.tensor.numel()) * 4;
+    data.append(reinterpret_cast<const char*>(t.tensor.data<float>()), n);
+    h[t.name] = {{"dtype", "F32"}, {"shape", t.tensor.shape().dims()}, {"data_offsets", {b, b + n}}};
+  }
+  const std::string text = h.dump();
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
+  write_bytes(path, out + text + data);
+}
+
+bool all_finite(const nn::Checkpoint& c) {
+  for (const auto& t : c.tensors)
+    for (float v : t.tensor.to_vector())
+      if (!std::isfinite(v)) return false;
+  return true;
 }
 
 TEST(TrainRunRecipe, HexFloatReadsWhatItWroteAndNothingElse) {
@@ -86,6 +146,22 @@ TEST(TrainRunRecipe, MissingOrMistypedFieldIsAnErrorNamingIt) {
   expect_error_naming([&] { options_from_json(j, "m.json: recipe"); }, {"m.json: recipe", "seed"});
 }
 
+// Counts from a manifest are integers in range before any arithmetic: a float, a value
+// past int or a negative seed is an error naming the field, not a wrapped value.
+TEST(TrainRunRecipe, OutOfRangeCountsInAManifestAreErrorsNamingTheField) {
+  const nlohmann::json good = options_to_json(TrainOptions{});
+  const std::vector<std::pair<const char*, nlohmann::json>> cases = {
+      {"epochs", 9e14},          {"epochs", 1e300},   {"epochs", 2147483648LL},
+      {"epochs", 0},             {"epochs", 2.5},     {"batch_size", 9223372036854775807LL},
+      {"batch_size", -1},        {"seed", -1},        {"seed", 1.5},
+      {"test_batch_size", 1e19}, {"max_steps", 1e30}, {"input", nlohmann::json::array({1, 28.5, 28})}};
+  for (const auto& [key, value] : cases) {
+    nlohmann::json j = good;
+    j[key] = value;
+    expect_io_error_naming([&] { options_from_json(j, "m.json: recipe"); }, {"m.json: recipe", key});
+  }
+}
+
 class TrainRunOnTinyData : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -114,6 +190,25 @@ class TrainRunOnTinyData : public ::testing::Test {
   void expect_settings_restored() const {
     EXPECT_EQ(num_threads(), 2);
     EXPECT_EQ(current_mode(), Mode::Deterministic);
+  }
+
+  // A deterministic run of `steps` steps that checkpoints after every step; its last.safetensors.
+  std::string checkpoint_after(i64 steps) {
+    TrainOptions o = options();
+    o.mode = Mode::Deterministic;
+    o.max_steps = steps;
+    o.checkpoint_dir = (work_ / "ckpt").string();
+    o.checkpoint_every = 1;
+    run_training(o);
+    return o.checkpoint_dir + "/last.safetensors";
+  }
+  // Resumes `path` deterministically for two more steps.
+  TrainResult resume_from(const std::string& path, i64 to_step = 4) {
+    TrainOptions o = options();
+    o.mode = Mode::Deterministic;
+    o.resume = path;
+    o.max_steps = to_step;
+    return run_training(o);
   }
 
   test::TinyMnistDir data_{"train_run"};
@@ -191,6 +286,193 @@ TEST_F(TrainRunOnTinyData, CheckpointOfAnotherModelIsRefusedNamingFileAndModels)
   o.checkpoint_dir.clear();
   expect_error_naming([&] { run_training(o); }, {other, "'lenet'", "expected 'mnist_net'"});
   expect_settings_restored();
+}
+
+TEST_F(TrainRunOnTinyData, FlippedBitInAnyTensorIsRefusedNamingFileAndTensor) {
+  const std::string good = checkpoint_after(2), bad = (work_ / "bad.safetensors").string();
+  for (const char* name : {"conv1.weight", "fc2.bias", "momentum.fc1.weight"}) {
+    std::string bytes = read_bytes(good);
+    bytes[data_byte_of(bytes, name) + 1] ^= 0x01;
+    write_bytes(bad, bytes);
+    expect_io_error_naming([&] { resume_from(bad); }, {bad, std::string("'") + name + "'"});
+  }
+}
+
+TEST_F(TrainRunOnTinyData, ChangedMetadataValueIsRefusedNamingFileAndKey) {
+  const std::string good = checkpoint_after(2), bad = (work_ / "bad.safetensors").string();
+  for (const char* key : {"fingerprint", "epoch_loss_sum"}) {
+    std::string bytes = read_bytes(good);
+    const std::string value = header_of(bytes).at("__metadata__").at(key).get<std::string>();
+    // A mantissa digit of the hex float, the last digit of the fingerprint: the value stays well formed.
+    const size_t dot = value.find('.');
+    const size_t at = bytes.find(value) + (dot != std::string::npos ? dot + 1 : value.size() - 1);
+    bytes[at] = bytes[at] == '1' ? '2' : '1';
+    write_bytes(bad, bytes);
+    expect_io_error_naming([&] { resume_from(bad); }, {bad, std::string("'") + key + "'"});
+  }
+}
+
+// Positions that contradict the recipe (3 batches of 32 per epoch, 4 epochs; the
+// checkpoint is at epoch 0, batch 2, step 2), written as a consistent file.
+TEST_F(TrainRunOnTinyData, PositionContradictingTheRecipeIsRefusedNamingTheField) {
+  const std::string good = checkpoint_after(2), bad = (work_ / "bad.safetensors").string();
+  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+      {"epoch", "99", "epochs"},         {"batch", "1000", "batches per epoch"}, {"step", "7", "epoch 0, batch 2"},
+      {"epoch_loss_sum", "inf", "finite"}, {"epoch_loss_sum", "nan", "finite"}, {"epoch_batches", "5", "batch"}};
+  for (const auto& [key, value, why] : cases) {
+    nn::Checkpoint c = nn::load_checkpoint(good);
+    c.metadata[key] = value;
+    nn::save_checkpoint(bad, c);
+    expect_io_error_naming([&] { resume_from(bad); }, {bad, std::string("'") + key + "'", value, why});
+  }
+}
+
+// A consistent file (digests intact) that lacks a tensor of the model, or holds one more.
+TEST_F(TrainRunOnTinyData, CheckpointWithoutATensorOrWithAnExtraOneIsRefusedNamingTheFile) {
+  const std::string good = checkpoint_after(2), bad = (work_ / "bad.safetensors").string();
+  nn::Checkpoint c = nn::load_checkpoint(good);
+  const nn::NamedTensor last = c.tensors.back();
+  c.tensors.pop_back();
+  nn::save_checkpoint(bad, c);
+  expect_io_error_naming([&] { resume_from(bad); }, {bad, "'" + last.name + "'"});
+  c.tensors.push_back(last);
+  c.tensors.push_back({"extra", last.tensor});
+  nn::save_checkpoint(bad, c);
+  expect_io_error_naming([&] { resume_from(bad); }, {bad, "tensors, expected"});
+}
+
+TEST_F(TrainRunOnTinyData, CheckpointDirectoryThatIsAFileIsAnIoErrorNamingIt) {
+  TrainOptions o = options();
+  o.checkpoint_dir = (work_ / "a-file").string();
+  write_bytes(o.checkpoint_dir, "x");
+  expect_io_error_naming([&] { run_training(o); }, {o.checkpoint_dir, "checkpoint directory"});
+}
+
+// A checkpoint without the digests still has its weights checked against its fingerprint.
+TEST_F(TrainRunOnTinyData, CheckpointWithoutDigestsIsCheckedAgainstItsFingerprint) {
+  const std::string good = checkpoint_after(2), old = (work_ / "old.safetensors").string();
+  TrainOptions o = options();
+  o.mode = Mode::Deterministic;
+  o.max_steps = 4;
+  const std::string uninterrupted = run_training(o).fingerprint;
+  nn::Checkpoint c = nn::load_checkpoint(good);
+  write_undigested(old, c);
+  EXPECT_EQ(resume_from(old).fingerprint, uninterrupted);
+  Tensor fc1 = c.get("fc1.weight");  // shares the checkpoint's storage
+  fc1.data<float>()[3] += 1.0f;
+  write_undigested(old, c);
+  expect_io_error_naming([&] { resume_from(old); }, {old, "fingerprint"});
+}
+
+// Interrupted after an epoch's last batch, before its evaluation: batch = batches per epoch
+// is a position to resume from (the epoch is then evaluated and checkpointed).
+TEST_F(TrainRunOnTinyData, InterruptedAfterTheLastBatchOfAnEpochResumesToTheSameBits) {
+  TrainOptions o = options();
+  o.mode = Mode::Deterministic;
+  o.max_steps = 5;
+  const std::string uninterrupted = run_training(o).fingerprint;
+  o.checkpoint_dir = (work_ / "ckpt").string();
+  std::atomic<bool> stop{false};
+  const auto stop_after_step_3 = [&](i64 step, const std::string&) {
+    if (step == 3) stop.store(true);  // the tiny data has 3 batches per epoch
+    return true;
+  };
+  EXPECT_TRUE(run_training(o, &stop, stop_after_step_3).interrupted);
+  const std::string last = o.checkpoint_dir + "/last.safetensors";
+  EXPECT_EQ(nn::load_checkpoint(last).metadata.at("batch"), "3");
+  EXPECT_EQ(resume_from(last, 5).fingerprint, uninterrupted);
+}
+
+TEST_F(TrainRunOnTinyData, MaxStepsLeavesAResumableCheckpoint) {
+  TrainOptions o = options();
+  o.mode = Mode::Deterministic;
+  o.max_steps = 4;
+  const std::string uninterrupted = run_training(o).fingerprint;
+  o.max_steps = 2;
+  o.checkpoint_dir = (work_ / "ckpt").string();
+  run_training(o);
+  ASSERT_TRUE(fs::exists(o.checkpoint_dir + "/last.safetensors"));
+  EXPECT_EQ(resume_from(o.checkpoint_dir + "/last.safetensors").fingerprint, uninterrupted);
+}
+
+// lr 1000 drives the tiny data's loss to NaN within the first epoch.
+TEST_F(TrainRunOnTinyData, NonFiniteLossStopsTheRunAndNoCheckpointHoldsIt) {
+  TrainOptions o = options();
+  o.recipe.lr = 1000.0f;
+  o.max_steps = -1;
+  o.checkpoint_dir = (work_ / "ckpt").string();
+  o.checkpoint_every = 1;
+  expect_error_naming([&] { run_training(o); }, {"non-finite", "at step "});
+  expect_settings_restored();
+  for (const auto& e : fs::directory_iterator(o.checkpoint_dir))
+    if (e.path().extension() == ".safetensors") {
+      EXPECT_TRUE(all_finite(nn::load_checkpoint(e.path().string()))) << e.path();
+    }
+  const nlohmann::json m = nlohmann::json::parse(read_bytes(o.checkpoint_dir + "/manifest.json"));
+  ASSERT_TRUE(m.contains("stopped")) << m.dump();
+  EXPECT_NE(m["stopped"].dump().find("non-finite"), std::string::npos) << m["stopped"].dump();
+}
+
+// Watching every op output changes no bit of the run, and names the op where lr 1000 fails.
+TEST_F(TrainRunOnTinyData, DetectAnomalyChangesNoBitsAndNamesTheOp) {
+  TrainOptions o = options();
+  o.mode = Mode::Deterministic;
+  o.max_steps = 3;
+  const std::string plain = run_training(o).fingerprint;
+  o.detect_anomaly = true;
+  EXPECT_EQ(run_training(o).fingerprint, plain);
+  o.recipe.lr = 1000.0f;
+  o.max_steps = -1;
+  expect_error_naming([&] { run_training(o); }, {"non-finite", "at step ", "op output: "});
+}
+
+TEST_F(TrainRunOnTinyData, StaleTemporaryFilesAreRemovedWhenARunStarts) {
+  TrainOptions o = options();
+  o.checkpoint_dir = (work_ / "ckpt").string();
+  fs::create_directories(o.checkpoint_dir);
+  // Names write_file_atomically gives its temporaries, of a process that no longer exists.
+  for (const char* name : {".last.safetensors.tmp.2147483646", ".manifest.json.tmp.2147483645", "notes.tmp"})
+    write_bytes(o.checkpoint_dir + "/" + name, "x");
+  run_training(o);
+  EXPECT_FALSE(fs::exists(o.checkpoint_dir + "/.last.safetensors.tmp.2147483646"));
+  EXPECT_FALSE(fs::exists(o.checkpoint_dir + "/.manifest.json.tmp.2147483645"));
+  EXPECT_TRUE(fs::exists(o.checkpoint_dir + "/notes.tmp"));
+}
+
+// Manifests that `lockstep verify` cannot use: errors name the file and the key.
+TEST_F(TrainRunOnTinyData, MalformedManifestIsAnIoErrorNamingFileAndKey) {
+  TrainOptions o = options();
+  o.mode = Mode::Deterministic;
+  o.checkpoint_dir = (work_ / "ckpt").string();
+  run_training(o);
+  const std::string text = read_bytes(o.checkpoint_dir + "/manifest.json"), bad = (work_ / "bad.json").string();
+  const auto expect_refused = [&](const std::string& manifest, std::initializer_list<std::string> fragments) {
+    write_bytes(bad, manifest);
+    VerifyOptions v;
+    v.manifest = bad;
+    expect_io_error_naming([&] { run_verify(v); }, fragments);
+  };
+  const nlohmann::json m = nlohmann::json::parse(text);
+  nlohmann::json j = m;
+  j["step_fingerprints"]["abc"] = "sha256:00";
+  expect_refused(j.dump(), {bad, "step_fingerprints", "'abc'"});
+  j = m;
+  j["step_fingerprints"]["1"] = 7;
+  expect_refused(j.dump(), {bad, "step_fingerprints", "'1'"});
+  j = m;
+  j["fingerprint_every"] = "x";
+  expect_refused(j.dump(), {bad, "fingerprint_every"});
+  j = m;
+  j.erase("data");
+  expect_refused(j.dump(), {bad, "data"});
+  j = m;
+  j["recipe"]["epochs"] = 12345;
+  std::string huge = j.dump();
+  huge.replace(huge.find("12345"), 5, "1e999");
+  expect_refused(huge, {bad, "out of range"});
+  j = m;
+  j["recipe"]["lr"] = "0x1p+200";  // a double, but no float
+  expect_refused(j.dump(), {bad, "lr"});
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
+#include <unistd.h>
 
 #include "nn/checkpoint.h"
 #include "tests/support/compare.h"
@@ -175,6 +178,92 @@ TEST_F(CheckpointTest, ModelMetadataKeyIsReserved) {
   Checkpoint c = sample();
   c.metadata["model"] = "x";
   EXPECT_THROW(save_checkpoint(path("c.safetensors"), c), Error);
+}
+
+// A safetensors file from a raw header text and data bytes (no digests: any header at all).
+std::string raw_safetensors(const std::string& header, const std::string& data) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  return out + header + data;
+}
+
+// First byte of tensor `name`'s data in the file bytes.
+size_t data_byte_of(const std::string& bytes, const std::string& name) {
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  const std::string header = bytes.substr(8, n);
+  const size_t at = header.find("\"" + name + "\"");
+  const size_t off = header.find("\"data_offsets\":[", at) + 16;
+  return 8 + n + std::stoull(header.substr(off));
+}
+
+TEST_F(CheckpointTest, ShapeWhoseProductWrapsIsRefused) {
+  // 8681 * 1923865 * 1104524548 = 4 (mod 2^64): 16 bytes would match a wrapped count.
+  const std::string h = R"({"t":{"dtype":"F32","shape":[8681,1923865,1104524548],"data_offsets":[0,16]}})";
+  write(path("w.safetensors"), raw_safetensors(h, std::string(16, '\0')));
+  expect_load_error(path("w.safetensors"), "too many elements");
+}
+
+TEST_F(CheckpointTest, ManyTensorsLoadInLinearTime) {
+  std::string h = "{";
+  const int n = 50000;
+  for (int i = 0; i < n; ++i)
+    h += (i ? ",\"t" : "\"t") + std::to_string(i) + R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]})";
+  h += "}";
+  write(path("many.safetensors"), raw_safetensors(h, ""));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(load_checkpoint(path("many.safetensors")).tensors.size(), static_cast<size_t>(n));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 2.5) << n << " empty tensors took " << secs << " s (quadratic?)";
+}
+
+TEST_F(CheckpointTest, NumberOutOfRangeInTheHeaderIsAnIoErrorNamingTheFile) {
+  write(path("big.safetensors"), raw_safetensors(R"({"a":1e999})", ""));
+  expect_load_error(path("big.safetensors"), "out of range");
+}
+
+TEST_F(CheckpointTest, FlippedTensorBitIsRefusedNamingTheTensor) {
+  save_checkpoint(path("c.safetensors"), sample());
+  for (const char* name : {"b.weight", "a.bias"}) {
+    std::string bytes = read(path("c.safetensors"));
+    bytes[data_byte_of(bytes, name) + 2] ^= 0x10;
+    write(path("f.safetensors"), bytes);
+    expect_load_error(path("f.safetensors"), std::string("tensor '") + name + "'");
+  }
+}
+
+TEST_F(CheckpointTest, ChangedMetadataValueIsRefusedNamingTheKey) {
+  save_checkpoint(path("c.safetensors"), sample());
+  std::string bytes = read(path("c.safetensors"));
+  bytes.replace(bytes.find("\"step\":\"42\""), 11, "\"step\":\"43\"");
+  write(path("m.safetensors"), bytes);
+  expect_load_error(path("m.safetensors"), "metadata 'step'");
+}
+
+TEST_F(CheckpointTest, DigestsAreNotReturnedAsMetadata) {
+  save_checkpoint(path("c.safetensors"), sample());
+  EXPECT_EQ(load_checkpoint(path("c.safetensors")).metadata, sample().metadata);
+}
+
+// Files written before checkpoints carried digests load as before (structure checks only).
+TEST_F(CheckpointTest, FileWithoutDigestsLoads) {
+  const std::string h = R"({"__metadata__":{"step":"1"},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  write(path("old.safetensors"), raw_safetensors(h, std::string(8, '\0')));
+  const Checkpoint c = load_checkpoint(path("old.safetensors"));
+  EXPECT_EQ(c.metadata.at("step"), "1");
+  EXPECT_EQ(c.get("x").numel(), 2);
+}
+
+// Temporaries of a dead process go; a live process's (a write in progress) and other files stay.
+TEST_F(CheckpointTest, StaleTemporariesOfDeadProcessesAreRemoved) {
+  const std::string live = ".c.safetensors.tmp." + std::to_string(::getpid());
+  for (const std::string& name : {std::string(".c.safetensors.tmp.2147483646"), live, std::string("c.tmp.1"),
+                                  std::string(".c.tmp.12x")})
+    write(path(name), "x");
+  EXPECT_EQ(remove_stale_temporaries(dir_.string()), std::vector<std::string>{path(".c.safetensors.tmp.2147483646")});
+  for (const std::string& name : {live, std::string("c.tmp.1"), std::string(".c.tmp.12x")})
+    EXPECT_TRUE(fs::exists(path(name))) << name;
+  EXPECT_TRUE(remove_stale_temporaries(path("no-such-dir")).empty());
 }
 
 TEST_F(CheckpointTest, MissingFileIsAnIoError) { expect_load_error(path("nope.safetensors"), "cannot open"); }

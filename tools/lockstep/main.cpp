@@ -1,23 +1,40 @@
 // The lockstep command line: `lockstep train` (the reference MNIST CNN),
 // `lockstep verify MANIFEST` (re-run a recorded run and compare fingerprints) and
 // `lockstep study sum|kernels|training` (floating-point order experiments, tools/study/).
-// Only this file catches exceptions: it prints `error: …` (and a hint) and exits non-zero.
+// Only this file catches exceptions: it prints one line `error: …` and exits non-zero with
+// the code of the error's class (kExitCodes, also in `lockstep train --help`).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "core/error.h"
+#include "tools/lockstep/flag_checks.h"
 #include "tools/lockstep/train_run.h"
 #include "tools/lockstep/verify.h"
 #include "tools/study/study.h"
 
 namespace {
 
+// Exit codes: 0 success (verify: all fingerprints match), 1 usage, recipe or other error
+// (verify: a mismatch), 2 a file (data, checkpoint, manifest) missing or invalid, 3 device
+// unavailable, 4 training stopped at a non-finite loss or parameter, 130 interrupted.
+constexpr const char* kExitCodes =
+    "Exit codes: 0 done; 1 bad flag, recipe or other error; 2 a data, checkpoint or manifest file missing or "
+    "invalid; 3 device unavailable; 4 stopped at a non-finite loss or parameter (last good checkpoint kept); "
+    "130 interrupted by SIGINT/SIGTERM (checkpoint written).";
+constexpr int kExitNonFinite = 4;
+
 std::atomic<bool> g_stop{false};
+
+using lockstep::cli::integer_in;
+using lockstep::cli::non_negative_float;
+constexpr long long kIntMax = std::numeric_limits<int>::max();
+constexpr long long kI64Max = std::numeric_limits<long long>::max();
 extern "C" void on_signal(int) { g_stop.store(true); }
 
 std::string join_args(int argc, char** argv) {
@@ -32,22 +49,26 @@ std::string join_args(int argc, char** argv) {
 void add_train_options(CLI::App& cmd, lockstep::cli::TrainOptions& o, std::string& mode) {
   cmd.add_option("--data", o.data, "Directory with the four MNIST-layout IDX files (plain or .gz)")
       ->capture_default_str();
-  cmd.add_option("--epochs", o.recipe.epochs, "Training epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--batch-size", o.recipe.batch_size, "Training batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--epochs", o.recipe.epochs, "Training epochs")->capture_default_str()->check(integer_in(1, kIntMax));
+  cmd.add_option("--batch-size", o.recipe.batch_size, "Training batch size")
+      ->capture_default_str()
+      ->check(integer_in(1, lockstep::nn::kMaxBatchSize));
   cmd.add_option("--test-batch-size", o.recipe.test_batch_size, "Evaluation batch size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd.add_option("--lr", o.recipe.lr, "SGD learning rate")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--momentum", o.recipe.momentum, "SGD momentum")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--seed", o.recipe.seed, "Seed of every random stream (init, dropout, data order)")->capture_default_str();
+      ->check(integer_in(1, lockstep::nn::kMaxBatchSize));
+  cmd.add_option("--lr", o.recipe.lr, "SGD learning rate")->capture_default_str()->check(non_negative_float());
+  cmd.add_option("--momentum", o.recipe.momentum, "SGD momentum")->capture_default_str()->check(non_negative_float());
+  cmd.add_option("--seed", o.recipe.seed, "Seed of every random stream (init, dropout, data order)")
+      ->capture_default_str()
+      ->check(lockstep::cli::uint64_value());
   cmd.add_option("--mode", mode, "deterministic (same bits everywhere) or fast")
       ->capture_default_str()
       ->check(CLI::IsMember({"deterministic", "fast"}));
   cmd.add_option("--device", o.device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
   cmd.add_option("--threads", o.threads, "CPU threads (default: LOCKSTEP_THREADS or all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kIntMax));
   cmd.add_option("--max-steps", o.max_steps, "Stop after N training steps (quick checks)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_in(0, kI64Max));
   cmd.add_flag("!--no-dropout", o.recipe.dropout, "Train the network without its dropout layers");
 }
 
@@ -61,26 +82,27 @@ CLI::App* add_train_command(CLI::App& app, lockstep::cli::TrainOptions& train, s
                   "Where checkpoints (epoch-N.safetensors, last.safetensors) and manifest.json go; '' for none")
       ->capture_default_str();
   cmd->add_option("--checkpoint-every", train.checkpoint_every, "Also checkpoint every N steps (0: epoch ends only)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train")
-      ->check(CLI::ExistingFile);
+      ->check(integer_in(0, kI64Max));
+  cmd->add_option("--resume", train.resume, "Continue from a checkpoint written by lockstep train");
   cmd->add_option("--manifest", train.manifest, "Run manifest path (default: <checkpoint-dir>/manifest.json)");
   cmd->add_option("--fingerprint-every", train.fingerprint_every,
                   "Record the weight fingerprint every N steps in the manifest (for verify)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_in(1, kI64Max));
   cmd->add_flag("--quiet,-q", train.quiet, "Print only the final fingerprint line");
+  cmd->add_flag("--detect-anomaly", train.detect_anomaly,
+                "On a non-finite loss or parameter, also name the first op whose output was non-finite "
+                "(checks every op output: slower)");
+  cmd->footer(kExitCodes);
   return cmd;
 }
 
 CLI::App* add_verify_command(CLI::App& app, lockstep::cli::VerifyOptions& verify) {
   CLI::App* cmd =
       app.add_subcommand("verify", "Re-run a recorded run (or its first K steps) and compare its fingerprints");
-  cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(CLI::PositiveNumber);
+  cmd->add_option("manifest", verify.manifest, "manifest.json written by lockstep train")->required();
+  cmd->add_option("--steps", verify.steps, "Only the first K steps")->check(integer_in(1, kI64Max));
+  cmd->add_option("--threads", verify.threads, "CPU threads for the re-run")->check(integer_in(1, kIntMax));
   cmd->add_option("--data", verify.data, "Data directory, if it moved since the recorded run");
   return cmd;
 }
@@ -104,13 +126,15 @@ void add_study_command(CLI::App& app, StudyCommand& s) {
   for (CLI::App* sub : {s.sum, s.kernels, s.training}) {
     sub->add_option("--out", study.out, "Output directory (default: study/<experiment>)");
     sub->add_flag("--quick", study.quick, "Small sizes: finishes in seconds (what the tests run)");
-    sub->add_option("--seed", study.seed, "Seed of the data and of every random order")->capture_default_str();
+    sub->add_option("--seed", study.seed, "Seed of the data and of every random order")
+        ->capture_default_str()
+        ->check(lockstep::cli::uint64_value());
     sub->add_option("--threads", s.threads, "Comma-separated CPU thread counts, e.g. 1,2,3,4");
     sub->add_option("--runs", study.runs,
                     "sum: random permutations; kernels: repeats per fast configuration; training: runs per mode")
-        ->check(CLI::PositiveNumber);
+        ->check(integer_in(1, kIntMax));
   }
-  s.training->add_option("--steps", study.steps, "Training steps per run")->check(CLI::PositiveNumber);
+  s.training->add_option("--steps", study.steps, "Training steps per run")->check(integer_in(1, kIntMax));
   s.training->add_option("--data", study.data, "MNIST-layout directory (synthetic data when absent)")
       ->capture_default_str();
 }
@@ -151,14 +175,26 @@ int main(int argc, char** argv) {
   StudyCommand study;
   add_study_command(app, study);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::string what = e.what();
+    for (char& c : what)
+      if (c == '\n') c = ' ';
+    std::fprintf(stderr, "error: %s (see lockstep --help)\n", what.c_str());
+    return 1;
+  }
 
   try {
     if (*train_cmd) return run_train(train, train_mode, join_args(argc, argv));
     if (*verify_cmd) return lockstep::cli::run_verify(verify);
     if (*study.cmd) return run_study(study, join_args(argc, argv));
+  } catch (const lockstep::cli::NonFiniteError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitNonFinite;
   } catch (const lockstep::IoError& e) {
-    std::fprintf(stderr, "error: %s\nhint: check the file, or re-create data with ./setup.sh\n", e.what());
+    std::fprintf(stderr, "error: %s\n", e.what());
     return 2;
   } catch (const lockstep::DeviceError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -1,40 +1,38 @@
 #include "tools/lockstep/recipe_io.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include <fmt/core.h>
 
 #include "core/error.h"
+#include "tools/lockstep/user_input.h"
 
 namespace lockstep::cli {
 namespace {
 
 using nlohmann::json;
 
-// j[key] as T; IoError naming the source and the field when it is missing or of another type.
-template <class T>
-T field(const json& j, const char* key, const std::string& where) {
-  LS_CHECK(j.is_object() && j.contains(key), IoError, where, ": no field '", key, "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception& e) {
-    throw IoError(where + ": field '" + key + "': " + e.what());
-  }
-}
-
 float float_field(const json& j, const char* key, const std::string& where) {
-  return static_cast<float>(parse_hex_float(field<std::string>(j, key, where), where + ": field '" + key + "'"));
+  const std::string name = where + ": field '" + key + "'";
+  const double v = parse_hex_float(string_field(j, key, where), name);
+  // A finite double beyond float's range has no float value (the conversion would be undefined).
+  LS_CHECK(!std::isfinite(v) || std::fabs(v) <= std::numeric_limits<float>::max(), IoError, name,
+           ": expected a float32 value, got ", hex_float(v), ", beyond float32's range");
+  return static_cast<float>(v);
 }
 
 // Fields a manifest may lack: those written before the recipe recorded them.
 void read_later_fields(const json& j, const std::string& where, nn::Recipe& r) {
-  if (j.contains("model")) r.model = field<std::string>(j, "model", where);
+  if (j.contains("model")) r.model = string_field(j, "model", where);
   if (j.contains("input")) {
-    const auto dims = field<std::vector<i64>>(j, "input", where);
-    LS_CHECK(dims.size() == 3, IoError, where, ": field 'input': expected [channels, height, width], got ",
-             j.at("input").dump());
-    r.input = {dims[0], dims[1], dims[2]};
+    const json& dims = j.at("input");
+    LS_CHECK(dims.is_array() && dims.size() == 3, IoError, where,
+             ": field 'input': expected [channels, height, width], got ", dims.dump());
+    const auto dim = [&](size_t i) { return int_value(dims[i], "field 'input'", where, 1, std::int64_t{1} << 31); };
+    r.input = {dim(0), dim(1), dim(2)};
   }
   if (j.contains("conv_dropout_p")) r.conv_dropout_p = float_field(j, "conv_dropout_p", where);
   if (j.contains("fc_dropout_p")) r.fc_dropout_p = float_field(j, "fc_dropout_p", where);
@@ -72,13 +70,13 @@ json recipe_to_json(const nn::Recipe& r) {
 nn::Recipe recipe_from_json(const json& j, const std::string& where) {
   nn::Recipe r = nn::reference_mnist();
   read_later_fields(j, where, r);
-  r.epochs = field<int>(j, "epochs", where);
-  r.batch_size = field<i64>(j, "batch_size", where);
-  r.test_batch_size = field<i64>(j, "test_batch_size", where);
+  r.epochs = static_cast<int>(int_field(j, "epochs", where, 1, std::numeric_limits<int>::max()));
+  r.batch_size = int_field(j, "batch_size", where, 1, nn::kMaxBatchSize);
+  r.test_batch_size = int_field(j, "test_batch_size", where, 1, nn::kMaxBatchSize);
   r.lr = float_field(j, "lr", where);
   r.momentum = float_field(j, "momentum", where);
-  r.seed = field<std::uint64_t>(j, "seed", where);
-  r.dropout = field<bool>(j, "dropout", where);
+  r.seed = uint64_field(j, "seed", where);
+  r.dropout = bool_field(j, "dropout", where);
   r.norm_mean = float_field(j, "norm_mean", where);
   r.norm_std = float_field(j, "norm_std", where);
   return r;

@@ -43,6 +43,10 @@ void RunManifest::record_final(i64 steps, const std::string& fingerprint) {
   json_["final"] = {{"steps", steps}, {"fingerprint", fingerprint}};
 }
 
+void RunManifest::record_stop(const std::string& reason, i64 step, const std::string& message) {
+  json_["stopped"] = {{"reason", reason}, {"step", step}, {"message", message}};
+}
+
 void RunManifest::write() const {
   if (!path_.empty()) nn::write_file_atomically(path_, json_.dump(2) + "\n");
 }

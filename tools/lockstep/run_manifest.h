@@ -22,6 +22,9 @@ class RunManifest {
   void record_step(i64 step, const std::string& fingerprint);
   void record_epoch(const EpochRecord& rec, bool complete, i64 steps, double accuracy);
   void record_final(i64 steps, const std::string& fingerprint);
+  // Why the run ended ("complete", "max_steps", "interrupted", "non-finite"), after how many
+  // steps, in words: {"stopped": {"reason": ..., "step": ..., "message": ...}}.
+  void record_stop(const std::string& reason, i64 step, const std::string& message);
   void write() const;
 
  private:

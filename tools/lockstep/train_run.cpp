@@ -1,14 +1,18 @@
 #include "tools/lockstep/train_run.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include <fmt/core.h>
 
+#include "core/op_observer.h"
 #include "core/random.h"
 #include "core/transfer.h"
 #include "cpu/parallel.h"
+#include "nn/checkpoint.h"
 #include "nn/idx.h"
 #include "nn/models.h"
 #include "nn/sha256.h"
@@ -18,6 +22,7 @@
 #include "tools/lockstep/recipe_io.h"
 #include "tools/lockstep/run_manifest.h"
 #include "tools/lockstep/training_checkpoint.h"
+#include "tools/lockstep/user_input.h"
 
 namespace lockstep::cli {
 namespace {
@@ -36,6 +41,7 @@ Device validate(const TrainOptions& o) {
   if (const std::string why = device_unavailable_reason(device); !why.empty())
     throw DeviceError("train: --device " + o.device + ": " + why + "; use --device cpu");
   LS_CHECK(o.fingerprint_every >= 1, Error, "train: --fingerprint-every must be >= 1");
+  if (!o.resume.empty()) check_input_file(o.resume, "a checkpoint file written by lockstep train");
   return device;
 }
 
@@ -74,6 +80,36 @@ CheckpointRecipe checkpoint_recipe(const nn::Recipe& r, const std::string& train
   return c;
 }
 
+// --detect-anomaly: the first op of a step whose output held a NaN or infinity. One run
+// watches at a time (the observer is process-wide); the watch ends with the run.
+class AnomalyWatch {
+ public:
+  explicit AnomalyWatch(bool on) : on_(on) {
+    first_op().clear();
+    if (on_) set_op_output_observer(&observe);
+  }
+  ~AnomalyWatch() {
+    if (on_) set_op_output_observer(nullptr);
+  }
+  AnomalyWatch(const AnomalyWatch&) = delete;
+  AnomalyWatch& operator=(const AnomalyWatch&) = delete;
+
+  bool on() const { return on_; }
+  void next_step() const { first_op().clear(); }
+  // The op name, or "" when every op output of the step so far was finite.
+  const std::string& first_non_finite_op() const { return first_op(); }
+
+ private:
+  static std::string& first_op() {
+    static std::string name;
+    return name;
+  }
+  static void observe(const char* op, const Tensor& output) {
+    if (first_op().empty() && !nn::first_non_finite({{op, output}}).empty()) first_op() = op;
+  }
+  bool on_;
+};
+
 std::string manifest_path(const TrainOptions& o) {
   if (!o.manifest.empty()) return o.manifest;
   return o.checkpoint_dir.empty() ? "" : o.checkpoint_dir + "/manifest.json";
@@ -89,11 +125,14 @@ class TrainingRun {
  private:
   enum class EpochEnd { Complete, Stopped, Interrupted };
   void resume();
+  void remove_stale_temporaries();
+  void check_finite(float loss);
   EpochEnd run_epoch();
   bool record_fingerprint();  // false when the observer stops the run
   void show_progress(float loss);
   void end_epoch(bool complete);
   void checkpoint(const std::string& name, const Position& at);
+  [[noreturn]] void stop_non_finite(const std::string& what);
   TrainResult interrupted();
   TrainResult finish();
 
@@ -112,6 +151,8 @@ class TrainingRun {
   i64 steps_per_epoch_;
   Clock::time_point epoch_start_;
   i64 epoch_samples_ = 0;
+  std::string last_checkpoint_;  // the last checkpoint written; "" before the first
+  AnomalyWatch anomaly_;
 };
 
 TrainingRun::TrainingRun(const TrainOptions& o, Device device, const std::atomic<bool>* stop,
@@ -126,12 +167,19 @@ TrainingRun::TrainingRun(const TrainOptions& o, Device device, const std::atomic
       opt_(model_->parameters(), o.recipe.lr, o.recipe.momentum),
       checkpoint_recipe_(checkpoint_recipe(o.recipe, data_.train_images_sha256)),
       manifest_(manifest_path(o), o.command_line, options_to_json(o), o.resume, data_.files, o.fingerprint_every),
-      steps_per_epoch_((data_.train_count + o.recipe.batch_size - 1) / o.recipe.batch_size) {
+      steps_per_epoch_(nn::batches_per_epoch(data_.train_count, o.recipe.batch_size)),
+      anomaly_(o.detect_anomaly) {
   if (!o.resume.empty()) resume();
   // Initialised (or restored) on the host, then moved: the same starting bits on every device.
   nn::move_to_device(model_->parameters(), device_);
   nn::move_to_device(opt_.momentum_buffers(), device_);
-  if (!o.checkpoint_dir.empty()) std::filesystem::create_directories(o.checkpoint_dir);
+  if (!o.checkpoint_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.checkpoint_dir, ec);
+    LS_CHECK(!ec && std::filesystem::is_directory(o.checkpoint_dir), IoError, o.checkpoint_dir,
+             ": cannot create the checkpoint directory (--checkpoint-dir): ", ec ? ec.message() : "not a directory");
+  }
+  remove_stale_temporaries();
   if (!o.quiet)
     progress_.line(fmt::format("lockstep train: {} train / {} test images from {}, {} mode, {} thread(s), seed {}",
                                data_.train_count, data_.test_count, data_.dir, mode_name(o.mode), num_threads(),
@@ -139,9 +187,25 @@ TrainingRun::TrainingRun(const TrainOptions& o, Device device, const std::atomic
 }
 
 void TrainingRun::resume() {
-  pos_ = load_training_checkpoint(o_.resume, *model_, opt_, checkpoint_recipe_);
+  pos_ = load_training_checkpoint(o_.resume, *model_, opt_, checkpoint_recipe_,
+                                  PositionLimits{o_.recipe.epochs, steps_per_epoch_});
   progress_.line(fmt::format("resumed from {} at epoch {}, batch {} (step {})", o_.resume, pos_.epoch + 1, pos_.batch,
                              pos_.step));
+}
+
+// Writes of a run killed mid-write (kill -9) leave temporaries in the checkpoint and
+// manifest directories; no later write reuses their names (they carry the dead pid).
+void TrainingRun::remove_stale_temporaries() {
+  std::vector<std::string> dirs;
+  if (!o_.checkpoint_dir.empty()) dirs.push_back(o_.checkpoint_dir);
+  if (const std::string m = manifest_path(o_); !m.empty()) {
+    const std::filesystem::path parent = std::filesystem::path(m).parent_path();
+    dirs.push_back(parent.empty() ? "." : parent.string());
+  }
+  if (dirs.size() == 2 && std::filesystem::path(dirs[0]) == std::filesystem::path(dirs[1])) dirs.pop_back();
+  for (const std::string& dir : dirs)
+    for (const std::string& removed : nn::remove_stale_temporaries(dir))
+      progress_.line("removed " + removed + ", left by an interrupted write");
 }
 
 TrainResult TrainingRun::train() {
@@ -150,6 +214,7 @@ TrainResult TrainingRun::train() {
     const EpochEnd end = run_epoch();
     if (end == EpochEnd::Interrupted) return interrupted();
     stopped = end == EpochEnd::Stopped;
+    if (stopped) checkpoint("last.safetensors", pos_);  // --max-steps: a run to resume
     if (stopped && pos_.epoch_batches == 0) break;  // nothing trained in this epoch: nothing to evaluate
     end_epoch(!stopped);
   }
@@ -169,8 +234,10 @@ TrainingRun::EpochEnd TrainingRun::run_epoch() {
     const nn::Batch batch = device_ == Device::CPU
                                 ? nn::gather_batch(data_.train_x, data_.train_y, order, begin, end)
                                 : nn::gather_batch(data_.train_x, data_.train_y, order_on_device, begin, end);
+    anomaly_.next_step();
     const float loss = nn::train_step(*model_, opt_, batch, pos_.step);
     ++pos_.step;
+    check_finite(loss);
     pos_.epoch_loss_sum += loss;
     ++pos_.epoch_batches;
     epoch_samples_ += end - begin;
@@ -236,12 +303,39 @@ void TrainingRun::end_epoch(bool complete) {
 
 void TrainingRun::checkpoint(const std::string& name, const Position& at) {
   if (o_.checkpoint_dir.empty()) return;
-  save_training_checkpoint(o_.checkpoint_dir + "/" + name, *model_, opt_, at, checkpoint_recipe_);
+  last_checkpoint_ = o_.checkpoint_dir + "/" + name;
+  save_training_checkpoint(last_checkpoint_, *model_, opt_, at, checkpoint_recipe_);
+}
+
+// After each step: a non-finite loss or parameter ends the run before anything records it.
+void TrainingRun::check_finite(float loss) {
+  if (!std::isfinite(loss)) stop_non_finite(fmt::format("loss {}", loss));
+  if (const std::string p = nn::first_non_finite(model_->parameters()); !p.empty())
+    stop_non_finite(fmt::format("parameter '{}' (loss {})", p, loss));
+}
+
+// Records in the manifest why the run stopped, keeps every checkpoint as it is, and throws
+// NonFiniteError (exit code 4) naming the step and, with --detect-anomaly, the first op.
+void TrainingRun::stop_non_finite(const std::string& what) {
+  std::string message = fmt::format("train: non-finite {} at step {} (epoch {}, batch {}); stopped", what, pos_.step,
+                                    pos_.epoch + 1, pos_.batch + 1);
+  if (anomaly_.on()) {
+    const std::string& op = anomaly_.first_non_finite_op();
+    message += op.empty() ? fmt::format("; every op output of step {}'s forward was finite (the backward or the "
+                                        "update made it non-finite)", pos_.step)
+                          : fmt::format("; first non-finite op output: {} in step {}'s forward", op, pos_.step);
+  }
+  message += last_checkpoint_.empty() ? "; no checkpoint written"
+                                      : "; last good checkpoint: " + last_checkpoint_;
+  manifest_.record_stop("non-finite", pos_.step, message);
+  manifest_.write();
+  throw NonFiniteError(message);
 }
 
 // SIGINT/SIGTERM: a checkpoint to resume from, the manifest so far, and a line saying where.
 TrainResult TrainingRun::interrupted() {
   checkpoint("last.safetensors", pos_);
+  manifest_.record_stop("interrupted", pos_.step, "SIGINT or SIGTERM");
   manifest_.write();
   progress_.line(fmt::format("interrupted at epoch {}, batch {} (step {}); checkpoint {}", pos_.epoch + 1, pos_.batch,
                              pos_.step,
@@ -257,6 +351,9 @@ TrainResult TrainingRun::finish() {
   result_.steps = pos_.step;
   result_.fingerprint = nn::fingerprint(*model_);
   manifest_.record_final(result_.steps, result_.fingerprint);
+  const bool complete = pos_.epoch >= o_.recipe.epochs && pos_.batch == 0;
+  manifest_.record_stop(complete ? "complete" : "max_steps", result_.steps,
+                        complete ? "all epochs trained" : "--max-steps reached");
   manifest_.write();
   return result_;
 }
@@ -275,13 +372,18 @@ json options_to_json(const TrainOptions& o) {
 TrainOptions options_from_json(const json& r, const std::string& where) {
   TrainOptions o;
   o.recipe = recipe_from_json(r, where);
+  o.data = string_field(r, "data", where);
+  const std::string mode = string_field(r, "mode", where);
+  LS_CHECK(mode == "deterministic" || mode == "fast", IoError, where,
+           ": field 'mode': expected deterministic or fast, got '", mode, "'");
+  o.mode = parse_mode(mode);
+  o.device = string_field(r, "device", where);
+  o.max_steps = int_field(r, "max_steps", where, -1, std::numeric_limits<i64>::max());
   try {
-    o.data = r.at("data").get<std::string>();
-    o.mode = parse_mode(r.at("mode").get<std::string>());
-    o.device = r.at("device").get<std::string>();
-    o.max_steps = r.at("max_steps").get<i64>();
-  } catch (const json::exception& e) {
-    throw IoError(where + ": " + e.what());
+    nn::check_recipe(o.recipe);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    throw IoError(where + ": " + (what.rfind("recipe: ", 0) == 0 ? what.substr(8) : what));
   }
   return o;
 }

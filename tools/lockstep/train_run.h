@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "core/mode.h"
 #include "core/shape.h"
 #include "nn/recipe.h"
@@ -32,7 +33,15 @@ struct TrainOptions {
   std::string manifest;                         // empty: <checkpoint_dir>/manifest.json, or none
   i64 fingerprint_every = 1;                    // record a fingerprint every N steps in the manifest
   bool quiet = false;
+  bool detect_anomaly = false;  // name the first op whose output is non-finite (checks every op output)
   std::string command_line;
+};
+
+// The run stopped because its loss or a parameter became NaN or infinite (`lockstep train`
+// exits 4). The message names the step; checkpoints written before it are kept.
+class NonFiniteError : public Error {
+ public:
+  using Error::Error;
 };
 
 // The reproducible part of the options: the recipe plus data, mode, device and max_steps.
@@ -61,8 +70,11 @@ struct TrainResult {
 using StepObserver = std::function<bool(i64 step, const std::string& fingerprint)>;
 
 // Runs training as the options say, printing progress unless quiet; writes checkpoints and
-// the manifest. `stop` is polled after every step (set by SIGINT/SIGTERM). The process mode
-// and thread count are the options' during the run and what they were before it afterwards.
+// the manifest (a run stopped by max_steps also writes last.safetensors, to resume from).
+// Throws NonFiniteError at the first step whose loss or parameters are not finite, before
+// any checkpoint or fingerprint records them; the manifest says why the run stopped.
+// `stop` is polled after every step (set by SIGINT/SIGTERM). The process mode and thread
+// count are the options' during the run and what they were before it afterwards.
 TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop = nullptr,
                          const StepObserver& observer = nullptr);
 
