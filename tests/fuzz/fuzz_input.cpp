@@ -19,7 +19,7 @@ const std::string& write_input(const char* tag, const std::uint8_t* data, std::s
             ("lockstep-fuzz-" + std::to_string(::getpid()) + "-" + tag)).string();
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) throw std::runtime_error("fuzz harness: cannot write " + path);
-  const bool ok = std::fwrite(data, 1, size, f) == size;
+  const bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;  // data may be null when size is 0
   if (std::fclose(f) != 0 || !ok) throw std::runtime_error("fuzz harness: cannot write " + path);
   return path;
 }
