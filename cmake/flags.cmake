@@ -26,6 +26,12 @@ if(NOT DEFINED LOCKSTEP_ARCH)
 endif()
 
 set(LOCKSTEP_HOST_FLAGS -ffp-contract=off -fno-math-errno -Wall -Wextra)
+# clang too: its default is -ffp-contract=on (fusion inside one expression), so the explicit
+# -ffp-contract=off above matters as much as for g++. kernels/ combine comparisons with `|`
+# and `&` on purpose (no data-dependent branch, kernels/max_pool2d.h), which clang warns about.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  list(APPEND LOCKSTEP_HOST_FLAGS -Wno-bitwise-instead-of-logical)
+endif()
 if(LOCKSTEP_ARCH)
   list(APPEND LOCKSTEP_HOST_FLAGS -march=${LOCKSTEP_ARCH})
 endif()
@@ -44,3 +50,24 @@ endfunction()
 add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:${LOCKSTEP_HOST_FLAGS}>" "$<$<COMPILE_LANGUAGE:CUDA>:${LOCKSTEP_CUDA_FLAGS}>")
 string(REPLACE ";" " " LOCKSTEP_HOST_FLAGS_STRING "${LOCKSTEP_HOST_FLAGS}")
 message(STATUS "lockstep: LOCKSTEP_ARCH=${LOCKSTEP_ARCH}; host flags: ${LOCKSTEP_HOST_FLAGS_STRING}")
+
+# Sanitizer builds (.ci/run, docs/fuzzing.md): LOCKSTEP_SANITIZE=address,undefined or thread
+# instruments everything built, lockstep and the tests alike. -fno-sanitize-recover makes UB
+# fatal; frame pointers give readable stacks. Sanitizers change no floating-point flag.
+set(LOCKSTEP_SANITIZE "" CACHE STRING "Sanitizers for every target (address,undefined | thread); empty: none")
+# libFuzzer (clang only, tests/fuzz): coverage instrumentation plus ASan and UBSan everywhere;
+# the fuzz_* executables add -fsanitize=fuzzer (libFuzzer's main).
+option(LOCKSTEP_FUZZ "Build the libFuzzer harnesses of tests/fuzz (clang only)" OFF)
+set(_lockstep_sanitize "${LOCKSTEP_SANITIZE}")
+if(LOCKSTEP_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "LOCKSTEP_FUZZ=ON needs clang (-DCMAKE_CXX_COMPILER=clang++): libFuzzer is part of clang")
+  endif()
+  set(_lockstep_sanitize "fuzzer-no-link,address,undefined")
+endif()
+if(_lockstep_sanitize)
+  set(_lockstep_sanitize_flags -fsanitize=${_lockstep_sanitize} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:${_lockstep_sanitize_flags}>")
+  add_link_options(-fsanitize=${_lockstep_sanitize})
+  message(STATUS "lockstep: sanitizers ${_lockstep_sanitize}")
+endif()

@@ -53,7 +53,8 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape)
   LS_CHECK(static_cast<i64>(values.size()) == shape.numel(), ShapeError, "from_vector: shape ", shape, " needs ",
            shape.numel(), " values, got ", values.size());
   Tensor t = empty(shape);
-  std::memcpy(t.data<float>(), values.data(), values.size() * sizeof(float));
+  // An empty vector's data() may be null, which memcpy must not get even for 0 bytes.
+  if (!values.empty()) std::memcpy(t.data<float>(), values.data(), values.size() * sizeof(float));
   return t;
 }
 
@@ -61,7 +62,7 @@ Tensor Tensor::from_ints(const std::vector<i64>& values, const Shape& shape) {
   LS_CHECK(static_cast<i64>(values.size()) == shape.numel(), ShapeError, "from_ints: shape ", shape, " needs ",
            shape.numel(), " values, got ", values.size());
   Tensor t = empty(shape, DType::I64);
-  std::memcpy(t.data<i64>(), values.data(), values.size() * sizeof(i64));
+  if (!values.empty()) std::memcpy(t.data<i64>(), values.data(), values.size() * sizeof(i64));
   return t;
 }
 

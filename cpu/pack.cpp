@@ -1,6 +1,7 @@
-// Why GCC vector extensions rather than intrinsics: the 8 x 8 transpose is three rounds of
-// two-input shuffles, which GCC lowers to unpck/shufps/vperm2f128 on x86 and to zip/ext on
-// ARM from one source; a scalar transposing copy cost as much as fc1's whole forward GEMM.
+// Why compiler vector extensions rather than intrinsics: the 8 x 8 transpose is three rounds of
+// two-input shuffles (__builtin_shufflevector, which GCC >= 12 and clang both know), lowered to
+// unpck/shufps/vperm2f128 on x86 and to zip/ext on ARM from one source; a scalar transposing
+// copy cost as much as fc1's whole forward GEMM.
 #include "cpu/pack.h"
 
 #include <algorithm>
@@ -25,17 +26,17 @@ using v8i = int __attribute__((vector_size(32)));
 [[gnu::always_inline]] inline void transpose8x8(v8f r[8]) {
   v8f t[8], u[8];
   for (int k = 0; k < 8; k += 2) {
-    t[k] = __builtin_shuffle(r[k], r[k + 1], v8i{0, 8, 1, 9, 4, 12, 5, 13});
-    t[k + 1] = __builtin_shuffle(r[k], r[k + 1], v8i{2, 10, 3, 11, 6, 14, 7, 15});
+    t[k] = __builtin_shufflevector(r[k], r[k + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[k + 1] = __builtin_shufflevector(r[k], r[k + 1], 2, 10, 3, 11, 6, 14, 7, 15);
   }
   for (int k = 0; k < 8; k += 4)
     for (int h = 0; h < 2; ++h) {
-      u[k + 2 * h] = __builtin_shuffle(t[k + h], t[k + h + 2], v8i{0, 1, 8, 9, 4, 5, 12, 13});
-      u[k + 2 * h + 1] = __builtin_shuffle(t[k + h], t[k + h + 2], v8i{2, 3, 10, 11, 6, 7, 14, 15});
+      u[k + 2 * h] = __builtin_shufflevector(t[k + h], t[k + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[k + 2 * h + 1] = __builtin_shufflevector(t[k + h], t[k + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
     }
   for (int k = 0; k < 4; ++k) {
-    r[k] = __builtin_shuffle(u[k], u[k + 4], v8i{0, 1, 2, 3, 8, 9, 10, 11});
-    r[k + 4] = __builtin_shuffle(u[k], u[k + 4], v8i{4, 5, 6, 7, 12, 13, 14, 15});
+    r[k] = __builtin_shufflevector(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[k + 4] = __builtin_shufflevector(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
   }
 }
 

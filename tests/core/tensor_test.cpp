@@ -8,6 +8,17 @@
 namespace lockstep {
 namespace {
 
+// Empty vectors have no buffer (data() may be null): copying zero bytes from them must not
+// reach memcpy, whose pointers must be valid even for size 0 (UBSan: nonnull-attribute).
+TEST(Tensor, FromEmptyVectorsMakesEmptyTensors) {
+  const Tensor i = Tensor::from_ints({}, {0});
+  EXPECT_EQ(i.numel(), 0);
+  EXPECT_EQ(i.dtype(), DType::I64);
+  const Tensor f = Tensor::from_vector({}, {2, 0});
+  EXPECT_EQ(f.numel(), 0);
+  EXPECT_EQ(f.dtype(), DType::F32);
+}
+
 TEST(Tensor, ShapeStridesAndViewsShareStorage) {
   Tensor t = Tensor::from_vector({1, 2, 3, 4, 5, 6}, {2, 3});
   EXPECT_EQ(t.shape(), Shape({2, 3}));

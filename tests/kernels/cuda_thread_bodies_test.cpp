@@ -122,7 +122,8 @@ TEST(CudaThreadBodies, SumNllLossLogSoftmaxEqualCpuDetBitwise) {
     for_items(chunks, [&](i64 t) { partial[size_t(t)] = cuda::sum_partial_item(x.data(), n, t); });
     EXPECT_TRUE(bitwise_equal({kernels::combine_partials(partial.data(), chunks)}, {want}, "sum n=" + std::to_string(n)));
   }
-  for (const auto& [rows, cols] : test::row_shapes()) {
+  for (const auto& [rows_, cols_] : test::row_shapes()) {
+    const i64 rows = rows_, cols = cols_;  // lambdas may not capture structured bindings (clang)
     const std::string what = "rows=" + std::to_string(rows) + " cols=" + std::to_string(cols);
     const auto x = data(12, rows * cols), dy = data(13, rows * cols);
     std::vector<float> y(x.size()), want_y(x.size()), dx(x.size()), want_dx(x.size());

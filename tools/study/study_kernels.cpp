@@ -136,7 +136,8 @@ class PassMaker {
   // fc1 (320->50) and fc2 (50->10) on post-relu activations.
   void linear_layers() {
     const i64 N = N_;
-    for (const auto& [name, I, O] : {std::tuple{"fc1", i64(320), i64(50)}, std::tuple{"fc2", i64(50), i64(10)}}) {
+    for (const auto& [name, in, out] : {std::tuple{"fc1", i64(320), i64(50)}, std::tuple{"fc2", i64(50), i64(10)}}) {
+      const i64 I = in, O = out;  // copies: C++20 lambdas may not capture structured bindings (clang refuses)
       const LinearGeom g{N, I, O};
       const ref::LinearShape s{N, I, O};
       const float bound = 1.0f / std::sqrt(static_cast<float>(I));
