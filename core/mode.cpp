@@ -40,6 +40,8 @@ Mode current_mode() {
 
 void set_default_mode(Mode m) { default_mode_slot().store(static_cast<int>(m)); }
 
+Mode default_mode() { return static_cast<Mode>(default_mode_slot().load()); }
+
 ModeGuard::ModeGuard(Mode m) : previous_(t_scoped_mode) { t_scoped_mode = static_cast<int>(m); }
 ModeGuard::~ModeGuard() { t_scoped_mode = previous_; }
 

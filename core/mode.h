@@ -16,6 +16,8 @@ Mode parse_mode(std::string_view text);  // throws Error on anything but the two
 
 Mode current_mode();
 void set_default_mode(Mode m);
+/// The process default, whatever ModeGuard is active on this thread.
+Mode default_mode();
 
 /// Runs a scope in the given mode: `{ ModeGuard g(Mode::Fast); y = conv2d(x, w, b); }`.
 class ModeGuard {

@@ -8,9 +8,6 @@
 
 namespace lockstep::cli {
 
-// The process default mode (what current_mode() returns on a thread without a ModeGuard).
-Mode process_default_mode();
-
 /// `{ ProcessSettingsGuard restore; set_num_threads(1); set_default_mode(Mode::Fast); ... }`
 class ProcessSettingsGuard {
  public:

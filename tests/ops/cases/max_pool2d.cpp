@@ -49,7 +49,7 @@ OpCase max_pool2d_case(const ref::Pool2dShape& s) {
   c.reference = [s](const Vecs<double>& f, const Vecs<i64>&, const std::vector<double>& dy, Mode) {
     // The forward selects an input (exact); each dx adds at most ceil(k/stride)^2 dy values.
     const auto r = ref::max_pool2d_fwd(f[0], s);
-    const double per_dx = std::pow(double((s.k + s.stride - 1) / s.stride), 2.0);
+    const double windows_per_side = double((s.k + s.stride - 1) / s.stride), per_dx = windows_per_side * windows_per_side;
     double dy_abs = 0;
     for (double v : dy) dy_abs += std::fabs(v);
     return std::vector<RefGroup>{with_bound(r.y, 0.0),
