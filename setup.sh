@@ -18,6 +18,8 @@ PACKAGES=(
   zlib1g-dev                                     # .gz IDX files
   libssl-dev                                     # SHA-256 fingerprints (libcrypto)
   python3                                        # command-line tests, tools/ scripts
+  libopenmpi-dev openmpi-bin                     # data-parallel training (mpirun -np N lockstep train)
+  openssh-client                                 # Open MPI's launcher for ranks on other hosts
 )
 if [[ -n "${LOCKSTEP_EXTRA_PACKAGES:-}" ]]; then PACKAGES+=(${LOCKSTEP_EXTRA_PACKAGES}); fi
 if [[ -f tools/setup/packages.txt ]]; then mapfile -t -O "${#PACKAGES[@]}" PACKAGES < <(grep -v '^#' tools/setup/packages.txt | sed '/^$/d'); fi

@@ -52,8 +52,10 @@ namespace kernels { struct DropoutParams; }
   X(LogSoftmaxBwd, log_softmax_bwd, (const float* dy, const float* y, float* dx, i64 rows, i64 cols), 1, 0, 1, 0)      \
   /* loss: one float (the mean over the batch of -logp[n, target[n]]). */                                              \
   X(NllLossFwd, nll_loss_fwd, (const float* logp, const i64* target, float* loss, i64 rows, i64 cols), 1, 0, 1, 0)     \
-  /* dloss: one float (the incoming gradient of the loss); dlogp is fully written. */                                  \
-  X(NllLossBwd, nll_loss_bwd, (const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols), 1, 0, 1, 0)   \
+  /* dloss: one float (the incoming gradient of the loss); dlogp is fully written; mean_over: the mean's divisor, */   \
+  /* rows, or the global batch's rows when these rows are one data-parallel rank's share of it. */                     \
+  X(NllLossBwd, nll_loss_bwd,                                                                                          \
+    (const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols, i64 mean_over), 1, 0, 1, 0)             \
   /* PyTorch SGD with momentum: v = momentum*v + g; p = p - lr*v (momentum 0: p = p - lr*g). */                        \
   X(SgdUpdate, sgd_update, (float* p, float* v, const float* g, float lr, float momentum, i64 n), 1, 0, 1, 0)          \
   /* Dropout/Dropout2d forward and backward: y = keep(i) ? x * scale : 0 (kernels/dropout.h). */                       \

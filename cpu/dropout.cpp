@@ -18,7 +18,7 @@ void dropout_apply_det(const float* x, float* y, const k::DropoutParams& d, i64 
     std::uint64_t cached = ~std::uint64_t(0);
     k::Philox4 block{};
     for (i64 i = lo; i < hi; ++i) {
-      const auto m = static_cast<std::uint64_t>(i / d.group);
+      const auto m = d.first_mask + static_cast<std::uint64_t>(i / d.group);
       if ((m >> 2) != cached) {
         cached = m >> 2;
         block = k::stream_block(d.stream, cached);

@@ -23,8 +23,8 @@ void nll_loss_fwd_det(const float* logp, const i64* target, float* loss, i64 row
   *loss = k::nll_loss_fwd_finish(partial.data(), rows);
 }
 
-void nll_loss_bwd_det(const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols) {
-  const float value = k::nll_loss_bwd_value(*dloss, rows);
+void nll_loss_bwd_det(const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols, i64 mean_over) {
+  const float value = k::nll_loss_bwd_value(*dloss, mean_over);
   parallel_for(rows, kRowGrain, [&](i64 lo, i64 hi) {
     for (i64 n = lo; n < hi; ++n) {
       float* row = dlogp + n * cols;

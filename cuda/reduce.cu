@@ -23,8 +23,9 @@ __global__ void nll_partial_kernel(const float* logp, const i64* target, i64 row
 __global__ void nll_finish_kernel(const float* partial, i64 rows, float* loss) {
   LS_GRID_STRIDE(t, 1) *loss = kn::nll_loss_fwd_finish(partial, rows);
 }
-__global__ void nll_bwd_kernel(const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols) {
-  LS_GRID_STRIDE(t, rows * cols) dlogp[t] = nll_loss_bwd_item(dloss, target, rows, cols, t);
+__global__ void nll_bwd_kernel(const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols,
+                               i64 mean_over) {
+  LS_GRID_STRIDE(t, rows * cols) dlogp[t] = nll_loss_bwd_item(dloss, target, cols, mean_over, t);
 }
 __global__ void log_softmax_fwd_kernel(const float* x, float* y, i64 rows, i64 cols) {
   LS_GRID_STRIDE(t, rows) log_softmax_fwd_item(x, y, cols, t);
@@ -49,8 +50,9 @@ void nll_loss_fwd_det(const float* logp, const i64* target, float* loss, i64 row
   LS_LAUNCH(nll_finish_kernel, 1, cfg, partial.as<float>(), rows, loss);
 }
 
-void nll_loss_bwd_det(const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols, Cfg cfg) {
-  LS_LAUNCH(nll_bwd_kernel, rows * cols, cfg, dloss, target, dlogp, rows, cols);
+void nll_loss_bwd_det(const float* dloss, const i64* target, float* dlogp, i64 rows, i64 cols, i64 mean_over,
+                      Cfg cfg) {
+  LS_LAUNCH(nll_bwd_kernel, rows * cols, cfg, dloss, target, dlogp, rows, cols, mean_over);
 }
 
 void log_softmax_fwd_det(const float* x, float* y, i64 rows, i64 cols, Cfg cfg) {

@@ -106,8 +106,8 @@ LS_HD float nll_loss_fwd_partial_item(const float* logp, const i64* target, i64 
   return kn::nll_loss_fwd_partial(logp, target, rows, cols, t);
 }
 // t: flat index of dlogp (n, j); 0 except at the target column.
-LS_HD float nll_loss_bwd_item(const float* dloss, const i64* target, i64 rows, i64 cols, i64 t) {
-  return t % cols == target[t / cols] ? kn::nll_loss_bwd_value(*dloss, rows) : 0.0f;
+LS_HD float nll_loss_bwd_item(const float* dloss, const i64* target, i64 cols, i64 mean_over, i64 t) {
+  return t % cols == target[t / cols] ? kn::nll_loss_bwd_value(*dloss, mean_over) : 0.0f;
 }
 // t: row.
 LS_HD void log_softmax_fwd_item(const float* x, float* y, i64 cols, i64 t) {

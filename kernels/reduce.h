@@ -30,6 +30,17 @@ LS_HD T combine_partials(const T* partial, i64 count) {
   return sum_chain(partial, 0, count);
 }
 
+// The same combination for n outputs at once: part holds count chunk partials of n values each,
+// chunk j's at part[j*n .. j*n + n). Order, per output e: out[e] = 0; for chunk j in order:
+// out[e] = out[e] + part[j*n + e]. Data-parallel training combines every rank's partials with
+// it (docs/ordering.md#data-parallel-batch-reduction).
+template <class T>
+LS_HD void combine_chunk_partials(const T* part, i64 count, i64 n, T* out) {
+  for (i64 e = 0; e < n; ++e) out[e] = T(0);
+  for (i64 j = 0; j < count; ++j)
+    for (i64 e = 0; e < n; ++e) out[e] = out[e] + part[j * n + e];
+}
+
 // Reference of the whole tree in one thread; backends reproduce it with chunks in parallel.
 template <class T>
 LS_HD T sum_canonical(const T* x, i64 n) {

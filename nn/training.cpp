@@ -92,41 +92,56 @@ float train_step(Module& model, SGD& opt, const Batch& batch, std::int64_t step)
   return loss.item();
 }
 
-EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i64 batch_size) {
+SampleScores score_samples(Module& model, const Tensor& images, const Tensor& labels, i64 begin, i64 end,
+                           i64 batch_size) {
   LS_CHECK(batch_size >= 1, Error, "evaluate: expected batch size >= 1, got ", batch_size);
+  LS_CHECK(0 <= begin && begin <= end && end <= images.size(0), ShapeError, "evaluate: samples [", begin, ", ", end,
+           ") outside ", images.size(0));
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  EvalResult r;
-  const i64 n = images.size(0);
+  SampleScores s;
   // On a device, batches are gathered there through an identity order uploaded once.
   Tensor identity;
-  if (images.device() != Device::CPU) {
-    std::vector<i64> rows(static_cast<size_t>(n));
-    for (i64 i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = i;
-    identity = Tensor::from_ints(rows, {n}).to(images.device());
+  if (images.device() != Device::CPU && begin < end) {
+    std::vector<i64> rows(static_cast<size_t>(end - begin));
+    for (i64 i = begin; i < end; ++i) rows[static_cast<size_t>(i - begin)] = i;
+    identity = Tensor::from_ints(rows, {end - begin}).to(images.device());
   }
-  for (i64 begin = 0; begin < n; begin += batch_size) {
-    const i64 end = std::min(n, begin + batch_size);
-    const Batch batch =
-        identity.defined() ? gather_batch(images, labels, identity, begin, end) : slice_batch(images, labels, begin, end);
+  for (i64 first = begin; first < end; first += batch_size) {
+    const i64 last = std::min(end, first + batch_size);
+    const Batch batch = identity.defined() ? gather_batch(images, labels, identity, first - begin, last - begin)
+                                           : slice_batch(images, labels, first, last);
     const Tensor logp = model(batch.x).to(Device::CPU);
     const Tensor labels_host = batch.y.to(Device::CPU);
     const float* lp = logp.data<float>();
     const i64* y = labels_host.data<i64>();
     const i64 classes = logp.size(1);
-    for (i64 i = 0; i < end - begin; ++i) {
+    for (i64 i = 0; i < last - first; ++i) {
       const float* row = lp + i * classes;
       i64 best = 0;
       for (i64 c = 1; c < classes; ++c)
         if (row[c] > row[best]) best = c;
-      r.correct += best == y[i];
-      r.loss_sum -= static_cast<double>(row[y[i]]);
+      s.correct.push_back(best == y[i] ? 1.0f : 0.0f);
+      s.label_logp.push_back(row[y[i]]);
     }
-    r.total += end - begin;
   }
   model.train(was_training);
+  return s;
+}
+
+EvalResult summarize(const SampleScores& scores) {
+  EvalResult r;
+  for (size_t i = 0; i < scores.label_logp.size(); ++i) {
+    r.correct += scores.correct[i] != 0.0f;
+    r.loss_sum -= static_cast<double>(scores.label_logp[i]);
+  }
+  r.total = static_cast<i64>(scores.label_logp.size());
   return r;
+}
+
+EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i64 batch_size) {
+  return summarize(score_samples(model, images, labels, 0, images.size(0), batch_size));
 }
 
 std::string first_non_finite(const std::vector<NamedTensor>& tensors) {

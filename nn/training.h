@@ -49,6 +49,17 @@ struct EvalResult {
 // Eval mode, no graph; the prediction is the first index of the maximum log-probability.
 EvalResult evaluate(Module& model, const Tensor& images, const Tensor& labels, i64 batch_size);
 
+// What evaluate() reads of each sample of [begin, end), in sample order: the log-probability
+// of its label and whether the prediction is right (1 or 0, a float to travel with the other).
+struct SampleScores {
+  std::vector<float> label_logp;
+  std::vector<float> correct;
+};
+SampleScores score_samples(Module& model, const Tensor& images, const Tensor& labels, i64 begin, i64 end,
+                           i64 batch_size);
+// The EvalResult of scores: the loss summed in double in sample order.
+EvalResult summarize(const SampleScores& scores);
+
 // The name of the first tensor holding a NaN or an infinity ("" when all are finite); a
 // tensor on a device is copied to the host to be read.
 std::string first_non_finite(const std::vector<NamedTensor>& tensors);

@@ -2,8 +2,28 @@
 // Conv2dBwdWeight (both reduce over the batch in canonical chunks).
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/ops/gradient_partials.h"
 
 namespace lockstep::ops {
+namespace {
+
+// Data-parallel, deterministic: each local chunk's dw and db partials (core/ops/gradient_partials.h).
+void leave_partials(BatchShardScope& shard, const Tensor& dy, const Tensor& x, const Conv2dGeom& g,
+                    const TensorImpl* weight_id, const TensorImpl* bias_id) {
+  const i64 chunks = shard.local_chunks(), wn = g.K * g.C * g.R * g.S;
+  Tensor dw = empty_like(dy, {chunks, g.K, g.C, g.R, g.S}), db = empty_like(dy, {chunks, g.K});
+  const i64 y_row = g.K * g.P * g.Q, x_row = g.C * g.H * g.W;
+  for_each_local_chunk(g.N, [&](i64 i, i64 r0, i64 rows) {
+    Conv2dGeom gc = g;
+    gc.N = rows;
+    kernel<OpKind::Conv2dBwdWeight>(dy.device())(dy.data<float>() + r0 * y_row, x.data<float>() + r0 * x_row,
+                                                 dw.data<float>() + i * wn, db.data<float>() + i * g.K, gc);
+  });
+  shard.add_gradient_partials(weight_id, dw);
+  shard.add_gradient_partials(bias_id, db);
+}
+
+}  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions opt) {
   constexpr std::string_view op = "conv2d";
@@ -33,8 +53,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     // dx reads the weight, dw and db read the input.
     const std::initializer_list<ToSave> to_save = {{"input", need_params ? x : Tensor()},
                                                    {"weight", need_x ? weight : Tensor()}};
-    record(y, "conv2d", {x, weight, bias}, to_save, [g, need_x, need_params](const Tensor& dy,
-                                                                            const std::vector<Tensor>& saved) {
+    const TensorImpl *weight_id = weight.impl(), *bias_id = bias.impl();
+    record(y, "conv2d", {x, weight, bias}, to_save, [g, need_x, need_params, weight_id, bias_id](
+                                                        const Tensor& dy, const std::vector<Tensor>& saved) {
       const Tensor &xs = saved[0], &ws = saved[1];
       std::vector<Tensor> grads(3);
       if (need_x) {
@@ -42,6 +63,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
         kernel<OpKind::Conv2dBwdData>(dy.device())(dy.data<float>(), ws.data<float>(), grads[0].data<float>(), g);
       }
       if (need_params) {
+        if (BatchShardScope* shard = shard_taking_partials("conv2d", g.N)) {
+          leave_partials(*shard, dy, xs, g, weight_id, bias_id);
+          return grads;
+        }
         grads[1] = empty_like(dy, {g.K, g.C, g.R, g.S});
         grads[2] = empty_like(dy, {g.K});
         kernel<OpKind::Conv2dBwdWeight>(dy.device())(dy.data<float>(), xs.data<float>(), grads[1].data<float>(),

@@ -3,6 +3,7 @@
 // is recomputed from the key (a few Philox blocks) rather than kept alive between passes.
 // See docs/randomness.md#dropout.
 #include "core/ops_random.h"
+#include "core/batch_shard.h"
 #include "core/ops/common.h"
 #include "core/random.h"
 #include "kernels/dropout.h"
@@ -25,9 +26,17 @@ Tensor apply_mask(const char* op, const Tensor& x, const kernels::DropoutParams&
   return y;
 }
 
-kernels::DropoutParams params_for(const DropoutKey& key, float p, i64 group) {
+// In a data-parallel step (core/batch_shard.h) the masks of this rank's rows are those of
+// their global rows: mask indices start at first_row's.
+kernels::DropoutParams params_for(std::string_view op, const Tensor& x, const DropoutKey& key, float p, i64 group) {
+  std::uint64_t first_mask = 0;
+  if (const BatchShardScope* shard = active_batch_shard()) {
+    LS_CHECK(x.rank() >= 1 && x.size(0) == shard->shard().rows, ShapeError, op, ": a data-parallel step holds ",
+             shard->shard().rows, " rows of the batch, the input is ", x.shape());
+    first_mask = static_cast<std::uint64_t>(shard->shard().first_row * (x.numel() / x.size(0)) / group);
+  }
   return kernels::dropout_params(
-      random::stream_for_dropout(key.seed, key.layer_id, static_cast<std::uint64_t>(key.step)), p, group);
+      random::stream_for_dropout(key.seed, key.layer_id, static_cast<std::uint64_t>(key.step)), p, group, first_mask);
 }
 
 }  // namespace
@@ -35,14 +44,14 @@ kernels::DropoutParams params_for(const DropoutKey& key, float p, i64 group) {
 Tensor dropout(const Tensor& x, float p, bool training, const DropoutKey& key) {
   check_dropout("dropout", x, p, key);
   if (!training || p == 0.0f) return x;  // identity, as PyTorch: same tensor, same graph
-  return apply_mask("dropout", x, params_for(key, p, 1));
+  return apply_mask("dropout", x, params_for("dropout", x, key, p, 1));
 }
 
 Tensor dropout2d(const Tensor& x, float p, bool training, const DropoutKey& key) {
   check_dropout("dropout2d", x, p, key);
   check_rank("dropout2d", "x", "NCHW", x);
   if (!training || p == 0.0f) return x;
-  return apply_mask("dropout2d", x, params_for(key, p, x.size(2) * x.size(3)));
+  return apply_mask("dropout2d", x, params_for("dropout2d", x, key, p, x.size(2) * x.size(3)));
 }
 
 }  // namespace lockstep::ops

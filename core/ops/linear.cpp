@@ -2,8 +2,26 @@
 // LinearBwdWeight (both reduce over the batch in canonical chunks).
 #include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/ops/gradient_partials.h"
 
 namespace lockstep::ops {
+namespace {
+
+// Data-parallel, deterministic: each local chunk's dw and db partials (core/ops/gradient_partials.h).
+void leave_partials(BatchShardScope& shard, const Tensor& dy, const Tensor& x, const LinearGeom& g,
+                    const TensorImpl* weight_id, const TensorImpl* bias_id) {
+  const i64 chunks = shard.local_chunks();
+  Tensor dw = empty_like(dy, {chunks, g.O, g.I}), db = empty_like(dy, {chunks, g.O});
+  for_each_local_chunk(g.N, [&](i64 i, i64 r0, i64 rows) {
+    kernel<OpKind::LinearBwdWeight>(dy.device())(dy.data<float>() + r0 * g.O, x.data<float>() + r0 * g.I,
+                                                 dw.data<float>() + i * g.O * g.I, db.data<float>() + i * g.O,
+                                                 LinearGeom{rows, g.I, g.O});
+  });
+  shard.add_gradient_partials(weight_id, dw);
+  shard.add_gradient_partials(bias_id, db);
+}
+
+}  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   constexpr std::string_view op = "linear";
@@ -26,8 +44,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     // dx reads the weight, dw and db read the input.
     const std::initializer_list<ToSave> to_save = {{"input", need_params ? x : Tensor()},
                                                    {"weight", need_x ? weight : Tensor()}};
-    record(y, "linear", {x, weight, bias}, to_save, [g, need_x, need_params](const Tensor& dy,
-                                                                            const std::vector<Tensor>& saved) {
+    const TensorImpl *weight_id = weight.impl(), *bias_id = bias.impl();
+    record(y, "linear", {x, weight, bias}, to_save, [g, need_x, need_params, weight_id, bias_id](
+                                                        const Tensor& dy, const std::vector<Tensor>& saved) {
       const Tensor &xs = saved[0], &ws = saved[1];
       std::vector<Tensor> grads(3);
       if (need_x) {
@@ -35,6 +54,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         kernel<OpKind::LinearBwdData>(dy.device())(dy.data<float>(), ws.data<float>(), grads[0].data<float>(), g);
       }
       if (need_params) {
+        if (BatchShardScope* shard = shard_taking_partials("linear", g.N)) {
+          leave_partials(*shard, dy, xs, g, weight_id, bias_id);
+          return grads;
+        }
         grads[1] = empty_like(dy, {g.O, g.I});
         grads[2] = empty_like(dy, {g.O});
         kernel<OpKind::LinearBwdWeight>(dy.device())(dy.data<float>(), xs.data<float>(), grads[1].data<float>(),

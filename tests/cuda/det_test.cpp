@@ -129,7 +129,7 @@ TEST(LogSoftmaxAndNllLoss, CudaDetBitwiseEqualsCpuDet) {
     cpu::log_softmax_fwd_det(x.data<float>(), want_y.data<float>(), rows, cols);
     cpu::log_softmax_bwd_det(dy.data<float>(), want_y.data<float>(), want_dx.data<float>(), rows, cols);
     cpu::nll_loss_fwd_det(want_y.data<float>(), target.data<i64>(), &want_loss, rows, cols);
-    cpu::nll_loss_bwd_det(dloss.data<float>(), target.data<i64>(), want_dlogp.data<float>(), rows, cols);
+    cpu::nll_loss_bwd_det(dloss.data<float>(), target.data<i64>(), want_dlogp.data<float>(), rows, cols, rows);
     const Tensor X = on_gpu(x), DY = on_gpu(dy), Y = on_gpu(want_y), T = on_gpu(target), DL = on_gpu(dloss);
     for (const auto& cfg : kLaunches) {
       const std::string what = "rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " " + describe(cfg);
@@ -137,7 +137,7 @@ TEST(LogSoftmaxAndNllLoss, CudaDetBitwiseEqualsCpuDet) {
       cuda::log_softmax_fwd_det(X.data<float>(), y.data<float>(), rows, cols, cfg);
       cuda::log_softmax_bwd_det(DY.data<float>(), Y.data<float>(), dx.data<float>(), rows, cols, cfg);
       cuda::nll_loss_fwd_det(Y.data<float>(), T.data<i64>(), loss.data<float>(), rows, cols, cfg);
-      cuda::nll_loss_bwd_det(DL.data<float>(), T.data<i64>(), dlogp.data<float>(), rows, cols, cfg);
+      cuda::nll_loss_bwd_det(DL.data<float>(), T.data<i64>(), dlogp.data<float>(), rows, cols, rows, cfg);
       EXPECT_TRUE(bitwise_equal(y.to_vector(), want_y.to_vector(), "log_softmax fwd " + what));
       EXPECT_TRUE(bitwise_equal(dx.to_vector(), want_dx.to_vector(), "log_softmax bwd " + what));
       EXPECT_TRUE(bitwise_equal(loss.to_vector(), {want_loss}, "nll_loss fwd " + what));

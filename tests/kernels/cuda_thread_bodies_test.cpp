@@ -144,8 +144,8 @@ TEST(CudaThreadBodies, SumNllLossLogSoftmaxEqualCpuDetBitwise) {
     EXPECT_TRUE(bitwise_equal({kernels::nll_loss_fwd_finish(partial.data(), rows)}, {want_loss}, "nll fwd " + what));
     const float dloss = 0.75f;
     std::vector<float> dlogp(x.size()), want_dlogp(x.size());
-    cpu::nll_loss_bwd_det(&dloss, target.data(), want_dlogp.data(), rows, cols);
-    for_items(rows * cols, [&](i64 t) { dlogp[size_t(t)] = cuda::nll_loss_bwd_item(&dloss, target.data(), rows, cols, t); });
+    cpu::nll_loss_bwd_det(&dloss, target.data(), want_dlogp.data(), rows, cols, rows);
+    for_items(rows * cols, [&](i64 t) { dlogp[size_t(t)] = cuda::nll_loss_bwd_item(&dloss, target.data(), cols, rows, t); });
     EXPECT_TRUE(bitwise_equal(dlogp, want_dlogp, "nll bwd " + what));
   }
 }

@@ -8,11 +8,14 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "core/error.h"
+#include "nn/communicator.h"
 #include "tools/lockstep/flag_checks.h"
 #include "tools/lockstep/train_run.h"
 #include "tools/lockstep/verify.h"
@@ -145,8 +148,28 @@ int run_train(lockstep::cli::TrainOptions& train, const std::string& mode, const
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const auto result = lockstep::cli::run_training(train, &g_stop);
-  std::printf("fingerprint: %s\n", result.fingerprint.c_str());
+  if (lockstep::nn::world().rank() == 0) std::printf("fingerprint: %s\n", result.fingerprint.c_str());
   return result.interrupted ? 130 : 0;
+}
+
+// Prints the error (with the rank, when several processes run) and ends the process. An error
+// under MPI may be this rank's alone, with the others waiting in a collective: it ends the
+// whole job (MPI_Abort with the exit code) rather than leave them waiting.
+int end_process(int rc, const std::string& error) {
+  using lockstep::nn::world;
+  const bool several = lockstep::nn::world_opened() && world().size() > 1;
+  if (!error.empty()) {
+    if (several)
+      std::fprintf(stderr, "error: rank %d of %d: %s\n", world().rank(), world().size(), error.c_str());
+    else
+      std::fprintf(stderr, "error: %s\n", error.c_str());
+  }
+  if (several && rc != 0 && rc != 130) {
+    std::fflush(nullptr);
+    world().abort(rc);
+  }
+  lockstep::nn::close_world();
+  return rc;
 }
 
 int run_study(StudyCommand& s, const std::string& command_line) {
@@ -186,22 +209,20 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  int rc = 0;
+  std::string error;
   try {
-    if (*train_cmd) return run_train(train, train_mode, join_args(argc, argv));
-    if (*verify_cmd) return lockstep::cli::run_verify(verify);
-    if (*study.cmd) return run_study(study, join_args(argc, argv));
+    if (*train_cmd) rc = run_train(train, train_mode, join_args(argc, argv));
+    if (*verify_cmd) rc = lockstep::cli::run_verify(verify);
+    if (*study.cmd) rc = run_study(study, join_args(argc, argv));
   } catch (const lockstep::cli::NonFiniteError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kExitNonFinite;
+    std::tie(rc, error) = std::pair{kExitNonFinite, e.what()};
   } catch (const lockstep::IoError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
+    std::tie(rc, error) = std::pair{2, e.what()};
   } catch (const lockstep::DeviceError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 3;
+    std::tie(rc, error) = std::pair{3, e.what()};
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    std::tie(rc, error) = std::pair{1, e.what()};
   }
-  return 0;
+  return end_process(rc, error);
 }

@@ -43,6 +43,10 @@ void RunManifest::record_final(i64 steps, const std::string& fingerprint) {
   json_["final"] = {{"steps", steps}, {"fingerprint", fingerprint}};
 }
 
+void RunManifest::record_world(int size, nlohmann::json ranks, const std::string& library) {
+  json_["world"] = {{"size", size}, {"library", library}, {"ranks", std::move(ranks)}};
+}
+
 void RunManifest::record_stop(const std::string& reason, i64 step, const std::string& message) {
   json_["stopped"] = {{"reason", reason}, {"step", step}, {"message", message}};
 }

@@ -22,6 +22,8 @@ class RunManifest {
   void record_step(i64 step, const std::string& fingerprint);
   void record_epoch(const EpochRecord& rec, bool complete, i64 steps, double accuracy);
   void record_final(i64 steps, const std::string& fingerprint);
+  // The processes that trained: {"world": {"size": N, "mpi": ..., "ranks": [{rank, host, device, threads}]}}.
+  void record_world(int size, nlohmann::json ranks, const std::string& library);
   // Why the run ended ("complete", "max_steps", "interrupted", "non-finite"), after how many
   // steps, in words: {"stopped": {"reason": ..., "step": ..., "message": ...}}.
   void record_stop(const std::string& reason, i64 step, const std::string& message);

@@ -13,12 +13,16 @@
 #include "core/transfer.h"
 #include "cpu/parallel.h"
 #include "nn/checkpoint.h"
+#include "nn/communicator.h"
+#include "nn/data_parallel.h"
 #include "nn/idx.h"
 #include "nn/models.h"
 #include "nn/sha256.h"
 #include "nn/training.h"
+#include "tools/lockstep/build_facts.h"
 #include "tools/lockstep/process_settings.h"
 #include "tools/lockstep/progress.h"
+#include "tools/lockstep/rank_agreement.h"
 #include "tools/lockstep/recipe_io.h"
 #include "tools/lockstep/run_manifest.h"
 #include "tools/lockstep/training_checkpoint.h"
@@ -51,6 +55,7 @@ struct TrainingData {
   i64 train_count = 0, test_count = 0;
   Tensor train_x, train_y, test_x, test_y;
   json files;  // for the manifest: directory, counts, SHA-256 of each file
+  json sha256_by_name;  // the same hashes by file name, for the ranks to compare
   std::string train_images_sha256;
 };
 
@@ -64,11 +69,21 @@ TrainingData load_training_data(const TrainOptions& o, Device device) {
     return nn::normalize_images(s.images.data(), s.count, s.rows, s.cols, o.recipe.norm_mean, o.recipe.norm_std)
         .to(device);
   };
-  TrainingData d{ds.dir, ds.train.count, ds.test.count, images(ds.train), nn::labels_tensor(ds.train.labels).to(device),
-                 images(ds.test), nn::labels_tensor(ds.test.labels).to(device), json::object(), ""};
+  TrainingData d{ds.dir,
+                 ds.train.count,
+                 ds.test.count,
+                 images(ds.train),
+                 nn::labels_tensor(ds.train.labels).to(device),
+                 images(ds.test),
+                 nn::labels_tensor(ds.test.labels).to(device),
+                 json::object(),
+                 json::object(),
+                 ""};
   json hashes = json::object();
-  for (const std::string& p : {ds.train.images_path, ds.train.labels_path, ds.test.images_path, ds.test.labels_path})
+  for (const std::string& p : {ds.train.images_path, ds.train.labels_path, ds.test.images_path, ds.test.labels_path}) {
     hashes[p] = nn::sha256_file(p);
+    d.sha256_by_name[std::filesystem::path(p).filename().string()] = hashes[p];
+  }
   d.files = {{"dir", ds.dir}, {"train", ds.train.count}, {"test", ds.test.count}, {"sha256", hashes}};
   d.train_images_sha256 = hashes[ds.train.images_path].get<std::string>();
   return d;
@@ -78,6 +93,22 @@ CheckpointRecipe checkpoint_recipe(const nn::Recipe& r, const std::string& train
   CheckpointRecipe c{r.model, recipe_metadata(r)};
   c.fields["data_train_images_sha256"] = train_images_sha256;
   return c;
+}
+
+// What every rank of a run on several processes must share (tools/lockstep/rank_agreement.h):
+// the recipe and its options less the device and the data directory, the data's bytes, and
+// the build's version and floating-point flags.
+json agreement_facts(const TrainOptions& o, const TrainingData& d) {
+  json recipe = options_to_json(o);
+  recipe.erase("device");
+  recipe.erase("data");
+  const json build = build_facts();
+  return {{"recipe", recipe},
+          {"resume", o.resume.empty() ? "" : nn::sha256_file(o.resume)},
+          {"data_sha256", d.sha256_by_name},
+          {"build", {{"lockstep_version", build["lockstep_version"]},
+                     {"git_commit", build["git_commit"]},
+                     {"host_flags", build["host_flags"]}}}};
 }
 
 // --detect-anomaly: the first op of a step whose output held a NaN or infinity. One run
@@ -137,6 +168,9 @@ class TrainingRun {
   TrainResult finish();
 
   const TrainOptions& o_;
+  nn::Communicator& comm_;
+  const bool lead_;      // rank 0 (or the only process): the one that prints and writes files
+  const bool parallel_;  // several processes: data-parallel steps (nn/data_parallel.h)
   const Device device_;
   const std::atomic<bool>* stop_;
   const StepObserver& observer_;
@@ -158,32 +192,38 @@ class TrainingRun {
 TrainingRun::TrainingRun(const TrainOptions& o, Device device, const std::atomic<bool>* stop,
                          const StepObserver& observer)
     : o_(o),
+      comm_(nn::world()),
+      lead_(comm_.rank() == 0),
+      parallel_(comm_.size() > 1),
       device_(device),
       stop_(stop),
       observer_(observer),
-      progress_(o.quiet),
+      progress_(o.quiet || !lead_),
       model_(nn::make_model(o.recipe)),
       data_(load_training_data(o, device)),
       opt_(model_->parameters(), o.recipe.lr, o.recipe.momentum),
       checkpoint_recipe_(checkpoint_recipe(o.recipe, data_.train_images_sha256)),
-      manifest_(manifest_path(o), o.command_line, options_to_json(o), o.resume, data_.files, o.fingerprint_every),
+      manifest_(lead_ ? manifest_path(o) : "", o.command_line, options_to_json(o), o.resume, data_.files,
+                o.fingerprint_every),
       steps_per_epoch_(nn::batches_per_epoch(data_.train_count, o.recipe.batch_size)),
       anomaly_(o.detect_anomaly) {
+  check_ranks_agree(comm_, agreement_facts(o, data_));
+  manifest_.record_world(comm_.size(), describe_ranks(comm_, o.device), comm_.description());
   if (!o.resume.empty()) resume();
   // Initialised (or restored) on the host, then moved: the same starting bits on every device.
   nn::move_to_device(model_->parameters(), device_);
   nn::move_to_device(opt_.momentum_buffers(), device_);
-  if (!o.checkpoint_dir.empty()) {
+  if (!o.checkpoint_dir.empty() && lead_) {
     std::error_code ec;
     std::filesystem::create_directories(o.checkpoint_dir, ec);
     LS_CHECK(!ec && std::filesystem::is_directory(o.checkpoint_dir), IoError, o.checkpoint_dir,
              ": cannot create the checkpoint directory (--checkpoint-dir): ", ec ? ec.message() : "not a directory");
   }
-  remove_stale_temporaries();
-  if (!o.quiet)
-    progress_.line(fmt::format("lockstep train: {} train / {} test images from {}, {} mode, {} thread(s), seed {}",
-                               data_.train_count, data_.test_count, data_.dir, mode_name(o.mode), num_threads(),
-                               o.recipe.seed));
+  if (lead_) remove_stale_temporaries();
+  progress_.line(fmt::format("lockstep train: {} train / {} test images from {}, {} mode, {} thread(s), seed {}{}",
+                             data_.train_count, data_.test_count, data_.dir, mode_name(o.mode), num_threads(),
+                             o.recipe.seed,
+                             parallel_ ? fmt::format(", {} processes ({})", comm_.size(), comm_.description()) : ""));
 }
 
 void TrainingRun::resume() {
@@ -231,11 +271,20 @@ TrainingRun::EpochEnd TrainingRun::run_epoch() {
   for (; pos_.batch < steps_per_epoch_; ++pos_.batch) {
     if (o_.max_steps >= 0 && pos_.step >= o_.max_steps) return EpochEnd::Stopped;
     const i64 begin = pos_.batch * batch_size, end = std::min(n, begin + batch_size);
-    const nn::Batch batch = device_ == Device::CPU
-                                ? nn::gather_batch(data_.train_x, data_.train_y, order, begin, end)
-                                : nn::gather_batch(data_.train_x, data_.train_y, order_on_device, begin, end);
+    const auto gather = [&](i64 first, i64 last) {
+      return device_ == Device::CPU ? nn::gather_batch(data_.train_x, data_.train_y, order, first, last)
+                                    : nn::gather_batch(data_.train_x, data_.train_y, order_on_device, first, last);
+    };
     anomaly_.next_step();
-    const float loss = nn::train_step(*model_, opt_, batch, pos_.step);
+    float loss = 0;
+    if (parallel_) {  // this rank's whole chunks of the global batch [begin, end)
+      const BatchShard shard = nn::shard_of_batch(end - begin, comm_.rank(), comm_.size());
+      const i64 first = begin + shard.first_row;
+      const nn::Batch local = shard.rows > 0 ? gather(first, first + shard.rows) : nn::Batch{};
+      loss = nn::data_parallel_step(*model_, opt_, local, shard, pos_.step, comm_);
+    } else {
+      loss = nn::train_step(*model_, opt_, gather(begin, end), pos_.step);
+    }
     ++pos_.step;
     check_finite(loss);
     pos_.epoch_loss_sum += loss;
@@ -248,7 +297,9 @@ TrainingRun::EpochEnd TrainingRun::run_epoch() {
     }
     show_progress(loss);
     if (o_.checkpoint_every > 0 && pos_.step % o_.checkpoint_every == 0) checkpoint("last.safetensors", after_batch);
-    if (stop_ && stop_->load()) {
+    // Several processes stop together: a signal seen by any rank stops every rank here.
+    const bool stop_seen = stop_ && stop_->load();
+    if (parallel_ ? comm_.any(stop_seen) : stop_seen) {
       pos_ = after_batch;
       return EpochEnd::Interrupted;
     }
@@ -273,7 +324,9 @@ void TrainingRun::show_progress(float loss) {
 // Evaluates, reports and records the epoch; a complete one is checkpointed as the start of the next.
 void TrainingRun::end_epoch(bool complete) {
   const double train_secs = seconds_since(epoch_start_);
-  const nn::EvalResult ev = nn::evaluate(*model_, data_.test_x, data_.test_y, o_.recipe.test_batch_size);
+  const nn::EvalResult ev =
+      parallel_ ? nn::evaluate(*model_, data_.test_x, data_.test_y, o_.recipe.test_batch_size, comm_)
+                : nn::evaluate(*model_, data_.test_x, data_.test_y, o_.recipe.test_batch_size);
   EpochRecord rec;
   rec.epoch = static_cast<int>(pos_.epoch + 1);
   rec.train_loss = pos_.epoch_batches ? pos_.epoch_loss_sum / static_cast<double>(pos_.epoch_batches) : 0.0;
@@ -304,7 +357,7 @@ void TrainingRun::end_epoch(bool complete) {
 void TrainingRun::checkpoint(const std::string& name, const Position& at) {
   if (o_.checkpoint_dir.empty()) return;
   last_checkpoint_ = o_.checkpoint_dir + "/" + name;
-  save_training_checkpoint(last_checkpoint_, *model_, opt_, at, checkpoint_recipe_);
+  if (lead_) save_training_checkpoint(last_checkpoint_, *model_, opt_, at, checkpoint_recipe_);
 }
 
 // After each step: a non-finite loss or parameter ends the run before anything records it.

@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <utility>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "nn/communicator.h"
 #include "nn/idx.h"
 #include "nn/recipe.h"
 #include "nn/sha256.h"
@@ -63,6 +65,12 @@ void check_data_hashes(const json& m, const std::string& path, const nn::MnistDa
 
 }  // namespace
 
+// Only rank 0 prints when several processes replay the run.
+template <class... Args>
+void print_lead(fmt::format_string<Args...> format, Args&&... args) {
+  if (nn::world().rank() == 0) fmt::print(format, std::forward<Args>(args)...);
+}
+
 int run_verify(const VerifyOptions& v) {
   check_input_file(v.manifest, "a manifest.json written by lockstep train");
   const json m = read_json_file(v.manifest);
@@ -103,17 +111,17 @@ int run_verify(const VerifyOptions& v) {
     last_good = step;
     return step < target;
   };
-  fmt::print("verify: re-running {} step(s) of {} ({} mode)\n", target, v.manifest, mode_name(o.mode));
+  print_lead("verify: re-running {} step(s) of {} ({} mode)\n", target, v.manifest, mode_name(o.mode));
   run_training(o, nullptr, observer);
   if (first_bad >= 0) {
     const i64 epoch = (first_bad - 1) / steps_per_epoch + 1, batch = (first_bad - 1) % steps_per_epoch + 1;
-    fmt::print("verify: MISMATCH first at step {} (epoch {}, batch {}): recorded {}, got {}\n", first_bad, epoch, batch,
+    print_lead("verify: MISMATCH first at step {} (epoch {}, batch {}): recorded {}, got {}\n", first_bad, epoch, batch,
                recorded.at(first_bad), got_bad);
-    fmt::print("verify: last matching step {}\n", last_good);
+    print_lead("verify: last matching step {}\n", last_good);
     return 1;
   }
   LS_CHECK(compared > 0, Error, "verify: no recorded fingerprint fell within the re-run steps");
-  fmt::print("verify: OK, {} fingerprint(s) match up to step {}: {}\n", compared, last_good, recorded.at(last_good));
+  print_lead("verify: OK, {} fingerprint(s) match up to step {}: {}\n", compared, last_good, recorded.at(last_good));
   return 0;
 }
 

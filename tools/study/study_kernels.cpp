@@ -191,7 +191,7 @@ class PassMaker {
     add("nll_loss.bwd", "nll_loss_bwd", [=] {
       Vec d(static_cast<size_t>(rows * cols));
       const float one = 1.0f;
-      kernel<OpKind::NllLossBwd>(Device::CPU)(&one, target.data(), d.data(), rows, cols);
+      kernel<OpKind::NllLossBwd>(Device::CPU)(&one, target.data(), d.data(), rows, cols, rows);
       return d;
     }, ref::nll_loss_bwd(1.0, target, rows, cols));
   }
