@@ -12,4 +12,9 @@ run_np() {  # run_np N OUTFILE lockstep-args...: mpirun -np N lockstep ARGS > OU
   shift 2
   mpirun -np "$n" "$LOCKSTEP" "$@" > "$out" 2>&1
 }
-epoch_lines() { grep -E '^epoch [0-9]+/' "$1" | sed -E 's/, [0-9.]+ s, [0-9]+ samples\/s$//'; }
+# The epoch result lines without their timings; Open MPI gives rank 0 a terminal, so the
+# progress bar's carriage returns and erase-line codes are taken out first.
+epoch_lines() {
+  tr '\r' '\n' < "$1" | sed -E 's/\x1b\[K//g' | grep -E '^epoch [0-9]+/[0-9]+.*accuracy' |
+    sed -E 's/, [0-9.]+ s, [0-9]+ samples\/s$//'
+}
