@@ -5,7 +5,17 @@
 namespace lockstep {
 namespace {
 std::string (*g_probes[kDeviceCount])() = {};
+int (*g_selectors[kDeviceCount])(int) = {};
 }  // namespace
+
+void set_device_unit_selector(Device device, int (*selector)(int)) { g_selectors[static_cast<int>(device)] = selector; }
+
+int select_device_unit(Device device, int index) {
+  if (device == Device::CPU) return 0;
+  ensure_backends();
+  auto* selector = g_selectors[static_cast<int>(device)];
+  return selector ? selector(index) : 0;
+}
 
 void set_device_probe(Device device, std::string (*probe)()) { g_probes[static_cast<int>(device)] = probe; }
 

@@ -17,4 +17,12 @@ std::string device_unavailable_reason(Device device);
 // Installed by a device backend; the probe returns "" when the device is usable.
 void set_device_probe(Device device, std::string (*probe)());
 
+/// Makes this process use unit `index` modulo the units of `device` on this host (GPU
+/// `index % count`), before the first tensor lands there; returns the unit chosen. Several
+/// processes on one host (data-parallel ranks) pass their rank on the host. A no-op returning
+/// 0 for the CPU.
+int select_device_unit(Device device, int index);
+// Installed by a device backend that has several units per host.
+void set_device_unit_selector(Device device, int (*selector)(int index));
+
 }  // namespace lockstep

@@ -30,6 +30,7 @@ void install_cuda_backend(Registry& r) {
   Storage::set_allocator(Device::CUDA, {cuda::device_alloc, cuda::device_free});
   Storage::set_copier(cuda::copy_bytes);
   set_device_probe(Device::CUDA, cuda::unavailable_reason);
+  set_device_unit_selector(Device::CUDA, cuda::select_device);
 
 #define LS_CUDA_REGISTER(Kind, name, params, cpu_det, cpu_fast, cuda_det, cuda_fast) \
   LS_IF(cuda_det)(det<OpKind::Kind, cuda::name##_det>(r);)                           \

@@ -60,6 +60,15 @@ void require_device() {
   if (!why.empty()) throw DeviceError("cuda: " + why);
 }
 
+int select_device(int index) {
+  require_device();
+  int count = 0;
+  LS_CUDA_CHECK(cudaGetDeviceCount(&count));
+  const int unit = index % count;
+  LS_CUDA_CHECK(cudaSetDevice(unit));
+  return unit;
+}
+
 cudaStream_t stream() {
   static cudaStream_t s = [] {
     require_device();

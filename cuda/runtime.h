@@ -20,6 +20,8 @@ using i64 = kernels::i64;
 std::string unavailable_reason();
 // Throws DeviceError("cuda: no usable CUDA device: ...") unless a device is usable.
 void require_device();
+// cudaSetDevice(index % device count) before the stream and the first allocation; returns it.
+int select_device(int index);
 
 cudaStream_t stream();
 

@@ -14,6 +14,7 @@ class SingleProcess final : public Communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
+  int local_rank() const override { return 0; }
   std::vector<float> all_gather(const std::vector<float>& mine, const std::vector<i64>&) override { return mine; }
   std::vector<std::string> all_gather_text(const std::string& mine) override { return {mine}; }
   void all_reduce_sum(std::vector<float>&) override {}

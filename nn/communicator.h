@@ -16,6 +16,8 @@ class Communicator {
   virtual ~Communicator() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
+  // This rank's index among the ranks on its host (picks its GPU).
+  virtual int local_rank() const = 0;
   // Every rank's `mine` in rank order, concatenated; counts[r] is rank r's length, which
   // every rank knows (it follows from the batch and the world size).
   virtual std::vector<float> all_gather(const std::vector<float>& mine, const std::vector<i64>& counts) = 0;

@@ -36,6 +36,11 @@ class MpiWorld final : public Communicator {
     check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
     check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+    MPI_Comm host = MPI_COMM_NULL;  // the ranks that share this host's memory (and GPUs)
+    check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &host),
+              "MPI_Comm_split_type");
+    check_mpi(MPI_Comm_rank(host, &local_rank_), "MPI_Comm_rank");
+    MPI_Comm_free(&host);
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;
     MPI_Get_library_version(version, &len);
@@ -50,6 +55,7 @@ class MpiWorld final : public Communicator {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
 
   std::vector<float> all_gather(const std::vector<float>& mine, const std::vector<i64>& counts) override {
     LS_CHECK(static_cast<int>(counts.size()) == size_ && counts[static_cast<size_t>(rank_)] ==
@@ -107,7 +113,7 @@ class MpiWorld final : public Communicator {
   std::string description() const override { return library_; }
 
  private:
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
   std::string library_;
 };
 

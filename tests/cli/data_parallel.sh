@@ -29,7 +29,9 @@ check_world_sizes() {  # check_world_sizes NAME ARGS...: N = 1..4 at 1 and 2 thr
 }
 check_world_sizes batch36 --max-steps 40 --batch-size 36
 check_world_sizes short_last_batch --epochs 1 --batch-size 1000
-check_world_sizes default_batch --max-steps 30
+check_world_sizes golden --max-steps 100
+golden=$(grep -oE 'golden fingerprint \(--max-steps 100\): `sha256:[0-9a-f]{64}`' "$SRC/README.md" | grep -oE 'sha256:[0-9a-f]{64}')
+[[ $(fingerprint_of "$WORK/golden.np4.t2.txt") == "$golden" ]] || fail "-np 4 does not give the README's golden fingerprint"
 
 # Fast mode: several processes run and finish (its bits may differ with N).
 run_np 2 "$WORK/fast.txt" train --data "$DATA" --checkpoint-dir "" --mode fast --max-steps 30 ||

@@ -185,6 +185,7 @@ class TrainingRun {
   i64 steps_per_epoch_;
   Clock::time_point epoch_start_;
   i64 epoch_samples_ = 0;
+  double epoch_exchange_seconds_ = 0;  // several processes: in the collectives of the steps
   std::string last_checkpoint_;  // the last checkpoint written; "" before the first
   AnomalyWatch anomaly_;
 };
@@ -268,6 +269,7 @@ TrainingRun::EpochEnd TrainingRun::run_epoch() {
   const Tensor order_on_device = device_ == Device::CPU ? Tensor() : Tensor::from_ints(order, {n}).to(device_);
   epoch_start_ = Clock::now();
   epoch_samples_ = 0;
+  epoch_exchange_seconds_ = 0;
   for (; pos_.batch < steps_per_epoch_; ++pos_.batch) {
     if (o_.max_steps >= 0 && pos_.step >= o_.max_steps) return EpochEnd::Stopped;
     const i64 begin = pos_.batch * batch_size, end = std::min(n, begin + batch_size);
@@ -281,7 +283,9 @@ TrainingRun::EpochEnd TrainingRun::run_epoch() {
       const BatchShard shard = nn::shard_of_batch(end - begin, comm_.rank(), comm_.size());
       const i64 first = begin + shard.first_row;
       const nn::Batch local = shard.rows > 0 ? gather(first, first + shard.rows) : nn::Batch{};
-      loss = nn::data_parallel_step(*model_, opt_, local, shard, pos_.step, comm_);
+      nn::StepTimes times;
+      loss = nn::data_parallel_step(*model_, opt_, local, shard, pos_.step, comm_, &times);
+      epoch_exchange_seconds_ += times.exchange_seconds;
     } else {
       loss = nn::train_step(*model_, opt_, gather(begin, end), pos_.step);
     }
@@ -342,6 +346,9 @@ void TrainingRun::end_epoch(bool complete) {
                              rec.epoch, o_.recipe.epochs, complete ? "" : " (stopped early)", rec.train_loss,
                              rec.test_loss, rec.correct, rec.total, 100.0 * ev.accuracy(), rec.seconds,
                              rec.samples_per_second));
+  if (parallel_)  // rank 0's wait in the collectives: the exchange itself and any slower rank
+    progress_.line(fmt::format("epoch {}/{}: {} processes; rank 0 spent {:.2f} s of {:.2f} s exchanging partials",
+                               rec.epoch, o_.recipe.epochs, comm_.size(), epoch_exchange_seconds_, rec.seconds));
   manifest_.record_epoch(rec, complete, pos_.step, ev.accuracy());
   if (complete) {
     const Position next{pos_.epoch + 1, 0, pos_.step, 0.0, 0};
@@ -444,6 +451,8 @@ TrainOptions options_from_json(const json& r, const std::string& where) {
 TrainResult run_training(const TrainOptions& o, const std::atomic<bool>* stop, const StepObserver& observer) {
   const ProcessSettingsGuard restore_settings;  // the caller's mode and threads again, however the run ends
   const Device device = validate(o);
+  // Ranks on one host take GPUs in turn: rank r on the host uses GPU r modulo its GPUs.
+  if (nn::world().size() > 1) select_device_unit(device, nn::world().local_rank());
   if (o.threads > 0) set_num_threads(o.threads);
   set_default_mode(o.mode);
   ModeGuard mode_guard(o.mode);
