@@ -96,7 +96,10 @@ CLI::App* add_train_command(CLI::App& app, lockstep::cli::TrainOptions& train, s
   cmd->add_flag("--detect-anomaly", train.detect_anomaly,
                 "On a non-finite loss or parameter, also name the first op whose output was non-finite "
                 "(checks every op output: slower)");
-  cmd->footer(kExitCodes);
+  cmd->footer(std::string(kExitCodes) +
+              "\nSeveral processes: mpirun -np N lockstep train [flags] trains data-parallel with the one-process "
+              "bits at any N (--batch-size is the global batch; rank 0 prints and writes; README.md, 'Training "
+              "with several processes').");
   return cmd;
 }
 
