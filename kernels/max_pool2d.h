@@ -65,6 +65,39 @@ LS_HD void max_pool2d_fwd_row(const T* x_plane, const Pool2dGeom& g, i64 p, T* y
       }
 }
 
+// True for the window the reference CNN uses (2x2, stride 2), which has the forms below.
+LS_HD bool is_pool_2x2_stride2(const Pool2dGeom& g) { return g.R == 2 && g.S == 2 && g.stride == 2; }
+
+// One (n,c) plane of the forward for a 2x2 window at stride 2: the order of
+// max_pool2d_fwd_elem with the window's four reads named and best and idx kept in locals, so
+// that the CPU vectorises across q (the row form keeps them in memory that may alias x).
+// The same comparisons per output, less the first: v = best = x[h0,w0] never takes (neither
+// v > v, nor v NaN and best not). Rows and columns in no window (odd H, W) are not read.
+template <class T>
+LS_HD void max_pool2d_fwd_plane_2x2s2(const T* __restrict__ x_plane, T* __restrict__ y_plane,
+                                      i64* __restrict__ argmax_plane, i64 W, i64 P, i64 Q) {
+  for (i64 p = 0; p < P; ++p) {
+    const T* top = x_plane + 2 * p * W;
+    const T* bottom = top + W;
+    for (i64 q = 0; q < Q; ++q) {
+      const T a = top[2 * q], b = top[2 * q + 1], c = bottom[2 * q], d = bottom[2 * q + 1];
+      T best = a;
+      i64 offset = 0;  // of the argmax from the window's first element: 0, 1, W or W + 1
+      bool take = max_pool2d_takes(b, best);
+      best = take ? b : best;
+      offset = take ? 1 : offset;
+      take = max_pool2d_takes(c, best);
+      best = take ? c : best;
+      offset = take ? W : offset;
+      take = max_pool2d_takes(d, best);
+      best = take ? d : best;
+      offset = take ? W + 1 : offset;
+      y_plane[p * Q + q] = best;
+      argmax_plane[p * Q + q] = 2 * p * W + 2 * q + offset;
+    }
+  }
+}
+
 // dy, argmax: the (n,c) planes of shape (P,Q); dx: the (n,c) plane of shape (H,W).
 // Order: dx = 0; for p, q row-major: dx[argmax[p,q]] = dx[argmax[p,q]] + dy[p,q].
 // Why a whole plane per call: overlapping windows (stride < window) send several dy to one

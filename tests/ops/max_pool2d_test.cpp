@@ -5,10 +5,15 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "core/ops.h"
+#include "cpu/kernels.h"
 #include "kernels/max_pool2d.h"
 #include "reference/max_pool2d_ref.h"
 #include "tests/support/compare.h"
@@ -127,6 +132,100 @@ TEST(MaxPool2d, OverlappingWindowsAccumulateInRowMajorOrder) {
   std::vector<float> want(25, 0.0f);
   want[12] = documented;
   EXPECT_TRUE(bitwise_equal(got.dx, want));
+}
+
+// The CPU forward's 2x2 stride-2 form (kernels::max_pool2d_fwd_plane_2x2s2) against the element
+// form, on every input the rules distinguish: values, argmax and NaN payloads bit for bit.
+struct PoolFwd {
+  std::vector<std::uint32_t> bits;  // of y, NaN payloads included
+  std::vector<i64> argmax;
+};
+
+PoolFwd cpu_pool_fwd(const std::vector<float>& x, const kernels::Pool2dGeom& g) {
+  std::vector<float> y(static_cast<size_t>(g.N * g.C * g.P * g.Q));
+  PoolFwd r{{}, std::vector<i64>(y.size())};
+  cpu::max_pool2d_fwd_det(x.data(), y.data(), r.argmax.data(), g);
+  for (float v : y) r.bits.push_back(std::bit_cast<std::uint32_t>(v));
+  return r;
+}
+
+PoolFwd elem_pool_fwd(const std::vector<float>& x, const kernels::Pool2dGeom& g) {
+  PoolFwd r{{}, std::vector<i64>(static_cast<size_t>(g.N * g.C * g.P * g.Q))};
+  for (i64 nc = 0; nc < g.N * g.C; ++nc)
+    for (i64 o = 0; o < g.P * g.Q; ++o) {
+      const float v = kernels::max_pool2d_fwd_elem(x.data() + nc * g.H * g.W, g, o / g.Q, o % g.Q, &r.argmax[nc * g.P * g.Q + o]);
+      r.bits.push_back(std::bit_cast<std::uint32_t>(v));
+    }
+  return r;
+}
+
+::testing::AssertionResult same_pool_fwd(const PoolFwd& got, const PoolFwd& want, const std::vector<float>& x,
+                                         const kernels::Pool2dGeom& g) {
+  for (size_t o = 0; o < want.bits.size(); ++o) {
+    if (got.bits[o] == want.bits[o] && got.argmax[o] == want.argmax[o]) continue;
+    const i64 nc = i64(o) / (g.P * g.Q), p = i64(o) % (g.P * g.Q) / g.Q, q = i64(o) % g.Q;
+    std::string window;
+    for (i64 r = 0; r < g.R; ++r)
+      for (i64 c = 0; c < g.S; ++c)
+        window += test::hexfloat(x[nc * g.H * g.W + (p * g.stride + r) * g.W + q * g.stride + c]) + " ";
+    char got_bits[16], want_bits[16];
+    std::snprintf(got_bits, sizeof got_bits, "0x%08x", got.bits[o]);
+    std::snprintf(want_bits, sizeof want_bits, "0x%08x", want.bits[o]);
+    return ::testing::AssertionFailure() << "output " << o << " (plane " << nc << ", p " << p << ", q " << q
+                                         << ", window " << window << "): got bits " << got_bits << " argmax "
+                                         << got.argmax[o] << ", element form " << want_bits << " argmax " << want.argmax[o];
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Values whose order the rules distinguish: two NaNs (payloads and signs differ), both
+// infinities, both zeros (equal, so the first wins) and ties of ordinary numbers.
+const std::vector<float> kRuleValues = {std::bit_cast<float>(0x7fc00001u), std::bit_cast<float>(0xffc00002u),
+                                        -std::numeric_limits<float>::infinity(), -1.0f, -0.0f, 0.0f, 1.0f,
+                                        std::numeric_limits<float>::infinity()};
+
+TEST(MaxPool2dTwoByTwo, EveryWindowOfRuleValuesMatchesElementForm) {
+  // All 8^4 windows of kRuleValues, 64 per output row, in 8 planes of odd extents (17 x 129):
+  // the last row and column are in no window and hold a third NaN that must never be read.
+  const i64 per_row = 64, rows = 8, n_values = i64(kRuleValues.size());
+  const kernels::Pool2dGeom g{2, 4, 2 * rows + 1, 2 * per_row + 1, 2, 2, rows, per_row, 2};
+  ASSERT_TRUE(kernels::is_pool_2x2_stride2(g));
+  ASSERT_EQ(g.N * g.C * g.P * g.Q, n_values * n_values * n_values * n_values);
+  std::vector<float> x(static_cast<size_t>(g.N * g.C * g.H * g.W), std::bit_cast<float>(0x7fc0deadu));
+  for (i64 w = 0; w < g.N * g.C * g.P * g.Q; ++w) {
+    const i64 nc = w / (g.P * g.Q), p = w % (g.P * g.Q) / g.Q, q = w % g.Q;
+    for (i64 k = 0, code = w; k < 4; ++k, code /= n_values)
+      x[nc * g.H * g.W + (2 * p + k / 2) * g.W + 2 * q + k % 2] = kRuleValues[size_t(code % n_values)];
+  }
+  const PoolFwd want = elem_pool_fwd(x, g);
+  for (const PoolFwd& got : test::at_each_thread_count([&] { return cpu_pool_fwd(x, g); }))
+    EXPECT_TRUE(same_pool_fwd(got, want, x, g));
+}
+
+TEST(MaxPool2dTwoByTwo, ThreadSplitsOfTiedDataMatchElementForm) {
+  // The reference CNN's first pool at batch 16, values on a grid of 9 levels (ties in most
+  // windows), enough planes that every thread count splits them.
+  const kernels::Pool2dGeom g{16, 20, 24, 24, 2, 2, 12, 12, 2};
+  std::vector<float> x = test::uniform_values(21, g.N * g.C * g.H * g.W);
+  for (float& v : x) v = std::round(v * 4.0f) / 4.0f;
+  const PoolFwd want = elem_pool_fwd(x, g);
+  for (const PoolFwd& got : test::at_each_thread_count([&] { return cpu_pool_fwd(x, g); }))
+    EXPECT_TRUE(same_pool_fwd(got, want, x, g));
+}
+
+TEST(MaxPool2dTwoByTwo, OtherWindowsAndStridesKeepTheGeneralForm) {
+  // Near misses of 2x2 stride 2 (overlapping, gapped, 1x1 and 3x3 windows) on rule values,
+  // odd extents: each must give the element form's bits, so none may take the 2x2 form.
+  for (const auto& [k, st] : std::vector<std::pair<i64, i64>>{{2, 1}, {2, 3}, {1, 2}, {3, 2}, {2, 4}}) {
+    const i64 H = 11, W = 13;
+    const kernels::Pool2dGeom g{2, 3, H, W, k, k, kernels::pool_out_extent(H, k, st), kernels::pool_out_extent(W, k, st), st};
+    ASSERT_FALSE(kernels::is_pool_2x2_stride2(g));
+    std::vector<float> x(static_cast<size_t>(g.N * g.C * H * W));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = kRuleValues[(i * 5 + i / 7) % kRuleValues.size()];
+    const PoolFwd want = elem_pool_fwd(x, g);
+    for (const PoolFwd& got : test::at_each_thread_count([&] { return cpu_pool_fwd(x, g); }))
+      EXPECT_TRUE(same_pool_fwd(got, want, x, g)) << "k " << k << ", stride " << st;
+  }
 }
 
 TEST(MaxPool2d, ErrorsNameOpAndShape) {

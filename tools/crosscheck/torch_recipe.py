@@ -14,6 +14,8 @@ Two sources of randomness:
 Usage:
   torch_recipe.py --data DIR --seeds 1-8 --epochs 4 [--rng torch|lockstep] [--device cuda]
       trains once per seed; prints test accuracy per epoch and a summary line.
+  torch_recipe.py --data DIR --seeds 1 --epochs 2 --device cpu --threads 2
+      the same on 2 CPU threads (tools/crosscheck/cpu_speed.sh times it against lockstep).
   torch_recipe.py --data DIR --compare CHECKPOINT.safetensors
       re-trains with --rng lockstep for the checkpoint's step count (seed, lr, momentum,
       batch size and dropout from its metadata) and prints the largest weight and momentum
@@ -275,11 +277,14 @@ def main():
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--momentum", type=float, default=0.5)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads); default: PyTorch's")
     ap.add_argument("--compare", help="a lockstep checkpoint to re-train to and compare with")
     ap.add_argument("--tolerance", type=float, default=1e-3,
                     help="--compare: largest difference, relative to the tensor's max|x|")
     args = ap.parse_args()
     check_philox()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     data = load(args.data, args.device)

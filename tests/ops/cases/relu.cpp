@@ -1,6 +1,6 @@
-// relu cases: an odd length and 600k elements (over 16 x the 32k grain, so every thread
-// count splits the range). The forward
-// selects (exact); the backward passes dy or 0 (exact). Data in [-1, 1) hit both branches.
+// relu cases: an odd length and 600k elements (over twice cpu/relu.cpp's 2^18 grain, so 2
+// threads and 3 or more split the range in different places). The forward selects (exact);
+// the backward passes dy or 0 (exact). Data in [-1, 1) hit both branches.
 #include "core/ops.h"
 #include "kernels/relu.h"
 #include "tests/ops/harness/op_case.h"
