@@ -256,17 +256,19 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
   // blocks, conv1's 25 rows made 3 items and the second thread ran one of them. The bias has
   // one item per chunk.
   const i64 items_per_chunk = mtiles + (db ? 1 : 0);
-  std::vector<float> parts(static_cast<size_t>(chunks * crs * ld));  // chunk j's at j*crs*ld
-  std::vector<float> bias_parts(static_cast<size_t>(db ? chunks * ld : 0));
+  // Chunk j's partials at j*crs*ld, every one written below before it is read. Reused scratch:
+  // a fresh vector cost its zero fill and page faults on every call (1 MB for conv2 at batch 256).
+  float* parts = scratch(Scratch::kConvWeightParts, chunks * crs * ld);
+  float* bias_parts = scratch(Scratch::kConvBiasParts, db ? chunks * ld : 0);
   parallel_for(chunks * items_per_chunk, 1, [&](i64 lo, i64 hi) {
     for (i64 item = lo; item < hi; ++item) {
       const i64 j = item / items_per_chunk, tile = item % items_per_chunk;
       if (tile == mtiles) {
-        bwd_bias_s1_partial(dyT, ld, j * k::kBatchChunk * pq, k::chunk_end(j, g.N) * pq, bias_parts.data() + j * ld);
+        bwd_bias_s1_partial(dyT, ld, j * k::kBatchChunk * pq, k::chunk_end(j, g.N) * pq, bias_parts + j * ld);
         continue;
       }
       const i64 m0 = tile * mr, rows = std::min<i64>(mr, crs - m0);
-      float* part = parts.data() + j * crs * ld;
+      float* part = parts + j * crs * ld;
       if constexpr (has_wide) {
         if (wide) {
           dispatch_rows<kConvWideWeightMR>(rows, [&](auto MR) {
@@ -283,7 +285,7 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
   if (db) {  // db[k] = 0 + part_0 + part_1 + ... in chunk order (kernels::conv2d_bwd_bias_elem)
     for (i64 kk = 0; kk < g.K; ++kk) db[kk] = 0.0f;
     for (i64 j = 0; j < chunks; ++j)
-      for (i64 kk = 0; kk < g.K; ++kk) db[kk] = db[kk] + bias_parts[size_t(j * ld + kk)];
+      for (i64 kk = 0; kk < g.K; ++kk) db[kk] = db[kk] + bias_parts[j * ld + kk];
   }
   // dw[k, m] = 0 + part_0 + part_1 + ... in chunk order (kernels::conv2d_bwd_weight_elem).
   parallel_for(crs, 8, [&](i64 lo, i64 hi) {
@@ -291,7 +293,7 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
     for (i64 m = lo; m < hi; ++m) {
       std::fill(total.begin(), total.end(), 0.0f);
       for (i64 j = 0; j < chunks; ++j) {
-        const float* p = parts.data() + (j * crs + m) * ld;
+        const float* p = parts + (j * crs + m) * ld;
         for (i64 kk = 0; kk < ld; ++kk) total[size_t(kk)] = total[size_t(kk)] + p[kk];
       }
       for (i64 kk = 0; kk < g.K; ++kk) dw[kk * crs + m] = total[size_t(kk)];

@@ -17,6 +17,8 @@ enum class Scratch : int {
   kRowsOfA,     // linear: a packed block of A (on the pool's threads)
   kConvDyT,     // conv2d backward weight: dy with output channels along the lanes
   kConvFramed,  // conv2d backward weight: x in a zero frame
+  kConvWeightParts,  // conv2d backward weight: every batch chunk's dw partials
+  kConvBiasParts,    // conv2d backward weight: every batch chunk's db partials
   kCount
 };
 
