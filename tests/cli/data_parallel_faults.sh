@@ -1,7 +1,8 @@
 # Several processes: a checkpoint written at N = 2 resumes at N = 3 to the uninterrupted bits,
 # and the manifest records the world; ranks with different recipes refuse to start, naming
-# the field; a rank killed with SIGKILL ends the job with a non-zero exit, within 30 s, and
-# leaves a checkpoint that resumes bit-exactly.
+# the field; SIGTERM to one rank stops them all at one step with a checkpoint; a rank killed
+# with SIGKILL ends the job with a non-zero exit, within 30 s, and leaves a checkpoint that
+# resumes bit-exactly.
 source "$(dirname "$0")/mpi_common.sh"
 
 "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "" --max-steps 60 --quiet > "$WORK/full.txt"
@@ -35,6 +36,39 @@ mpirun -np 2 "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "" --max-steps 5 
 grep -q "ranks disagree on recipe.lr: rank 0 has .*, rank 2 has" "$WORK/lr.txt" ||
   fail "lr mismatch message: $(grep error "$WORK/lr.txt")"
 echo "mismatched seed and lr refused"
+
+# SIGTERM to one rank mid-run: every rank stops at the same step, rank 0 checkpoints, the job
+# exits 130, and the checkpoint resumes (in one process) to the uninterrupted bits.
+mpirun -np 2 "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "$WORK/t" --checkpoint-every 10 --epochs 50 \
+  --threads 1 > "$WORK/t.txt" 2>&1 &
+launcher=$!
+for _ in $(seq 1 600); do
+  [[ -f $WORK/t/last.safetensors ]] && break
+  sleep 0.05
+done
+victim=$(pgrep -P $launcher -f "lockstep" | tail -n 1)
+[[ -n $victim ]] || { kill -KILL $launcher; fail "found no rank process under mpirun"; }
+kill -TERM "$victim"
+for _ in $(seq 1 300); do
+  kill -0 $launcher 2> /dev/null || break
+  sleep 0.1
+done
+if kill -0 $launcher 2> /dev/null; then
+  kill -KILL $launcher
+  fail "SIGTERM to rank 1: the job was still running 30 s later: $(tail -n 3 "$WORK/t.txt")"
+fi
+rc=0
+wait $launcher || rc=$?
+[[ $rc -eq 130 ]] || fail "SIGTERM to rank 1: exit code $rc, expected 130: $(tail -n 5 "$WORK/t.txt")"
+stopped_at=$(tr '\r' '\n' < "$WORK/t.txt" | sed -E 's/\x1b\[K//g' | sed -n 's/^interrupted at .*(step \([0-9]*\)).*$/\1/p')
+[[ $(wc -w <<< "$stopped_at") -eq 1 ]] || fail "SIGTERM to rank 1: expected one 'interrupted at' line, got '$stopped_at'"
+target=$((stopped_at + 15))
+"$LOCKSTEP" train --data "$DATA" --checkpoint-dir "$WORK/t2" --epochs 50 --max-steps $target --quiet \
+  --resume "$WORK/t/last.safetensors" > "$WORK/t2.txt" 2>&1 || fail "resume after SIGTERM failed: $(tail -n 3 "$WORK/t2.txt")"
+"$LOCKSTEP" train --data "$DATA" --checkpoint-dir "" --epochs 50 --max-steps $target --quiet > "$WORK/t_full.txt"
+[[ $(fingerprint_of "$WORK/t2.txt") == $(fingerprint_of "$WORK/t_full.txt") ]] ||
+  fail "resumed after SIGTERM at step $stopped_at: $(fingerprint_of "$WORK/t2.txt"), uninterrupted: $(fingerprint_of "$WORK/t_full.txt")"
+echo "SIGTERM to rank 1: every rank stopped at step $stopped_at (exit 130); resumed to step $target, the same bits"
 
 # SIGKILL to one rank mid-run.
 mpirun -np 2 "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "$WORK/k" --checkpoint-every 10 --epochs 50 \
