@@ -20,9 +20,11 @@ BatchShardScope::~BatchShardScope() { t_active = previous_; }
 
 i64 BatchShardScope::local_chunks() const { return kernels::num_chunks(shard_.rows, kernels::kBatchChunk); }
 
-Tensor BatchShardScope::partials_of(const Tensor& parameter) const {
+Tensor BatchShardScope::partials_of(const Tensor& parameter) const { return partials_of(parameter.impl()); }
+
+Tensor BatchShardScope::partials_of(const TensorImpl* parameter) const {
   for (const GradientPartials& g : gradient_partials_)
-    if (g.parameter == parameter.impl()) return g.partials;
+    if (g.parameter == parameter) return g.partials;
   return Tensor();
 }
 
@@ -32,9 +34,7 @@ void BatchShardScope::add_loss_partials(std::vector<float> partials) {
 }
 
 void BatchShardScope::add_gradient_partials(const TensorImpl* parameter, Tensor partials) {
-  bool seen = false;
-  for (const GradientPartials& g : gradient_partials_) seen = seen || g.parameter == parameter;
-  LS_CHECK(!seen, Error,
+  LS_CHECK(!partials_of(parameter).defined(), Error,
            "batch shard: a parameter used twice in one step; data-parallel training in deterministic mode takes "
            "each parameter once");
   gradient_partials_.push_back({parameter, std::move(partials)});

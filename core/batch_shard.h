@@ -47,6 +47,7 @@ class BatchShardScope {
   const std::vector<GradientPartials>& gradient_partials() const { return gradient_partials_; }
   // The partials of `parameter`; an undefined tensor when no op left any.
   Tensor partials_of(const Tensor& parameter) const;
+  Tensor partials_of(const TensorImpl* parameter) const;
 
   // For the ops; `parameter` is the impl() of the tensor the layer passed in.
   void add_loss_partials(std::vector<float> partials);

@@ -41,7 +41,5 @@ void close_world();
 bool world_opened();
 // A world of this one process (what world() is without a launcher).
 std::unique_ptr<Communicator> make_single_process_world();
-// Why this build cannot run several processes ("" when it can); for messages and tests.
-std::string world_unavailable_reason();
 
 }  // namespace lockstep::nn

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "core/autograd.h"
 #include "core/mode.h"
 #include "core/ops.h"
 #include "kernels/nll_loss.h"
@@ -22,9 +21,9 @@ void append_host(std::vector<float>& out, const Tensor& t) {
   out.insert(out.end(), v, v + host.numel());
 }
 
-void set_gradient(const Tensor& parameter, const float* values) {
+void set_gradient(Tensor parameter, const float* values) {
   const std::vector<float> v(values, values + parameter.numel());
-  parameter.impl()->grad = Tensor::from_vector(v, parameter.shape()).to(parameter.device());
+  parameter.set_grad(Tensor::from_vector(v, parameter.shape()).to(parameter.device()));
 }
 
 // Forward and backward on this rank's rows, inside the shard: the ops leave their partials

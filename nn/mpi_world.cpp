@@ -119,8 +119,6 @@ class MpiWorld final : public Communicator {
 
 }  // namespace
 
-std::string world_unavailable_reason() { return ""; }
-
 std::unique_ptr<Communicator> open_mpi_world() { return std::make_unique<MpiWorld>(); }
 
 }  // namespace lockstep::nn

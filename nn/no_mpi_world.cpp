@@ -8,14 +8,12 @@
 
 namespace lockstep::nn {
 
-std::string world_unavailable_reason() {
-  return "this lockstep was built without MPI (LOCKSTEP_MPI=OFF; install libopenmpi-dev and rebuild)";
-}
-
 std::unique_ptr<Communicator> open_mpi_world() {
   const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
   if (!size) size = std::getenv("PMI_SIZE");
-  LS_CHECK(size && std::string(size) == "1", Error, "started by an MPI launcher, but ", world_unavailable_reason());
+  LS_CHECK(size && std::string(size) == "1", Error,
+           "started by an MPI launcher, but this lockstep was built without MPI (LOCKSTEP_MPI=OFF; install "
+           "libopenmpi-dev and rebuild)");
   return make_single_process_world();
 }
 

@@ -35,8 +35,7 @@ json value_at(const json& facts, const std::string& dotted) {
   }
 }
 
-}  // namespace
-
+// The text of check_ranks_agree's error for the gathered facts, "" when they agree.
 std::string first_disagreement(const std::vector<json>& facts_by_rank) {
   if (facts_by_rank.size() < 2) return "";
   std::vector<std::pair<std::string, json>> fields;
@@ -57,6 +56,8 @@ std::string first_disagreement(const std::vector<json>& facts_by_rank) {
     }
   return "";
 }
+
+}  // namespace
 
 void check_ranks_agree(nn::Communicator& comm, const json& facts) {
   if (comm.size() == 1) return;

@@ -17,9 +17,6 @@ namespace lockstep::cli {
 // first differing field in rank 0's order and the first rank that differs.
 void check_ranks_agree(nn::Communicator& comm, const nlohmann::json& facts);
 
-// The text of that error for the gathered facts, "" when they agree (for tests).
-std::string first_disagreement(const std::vector<nlohmann::json>& facts_by_rank);
-
 // Every rank's {rank, host, device, threads}, in rank order.
 nlohmann::json describe_ranks(nn::Communicator& comm, const std::string& device);
 
