@@ -119,18 +119,62 @@ void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, con
   });
 }
 
+// The taps of backward-data rows whose kernel rows r lie in [r_lo, r_hi]: the canonical
+// (k, r, s) order with the other kernel rows left out, as conv2d_bwd_data_elem leaves them
+// out. off and wt are the full lists' entries at the kept taps.
+struct RowTaps {
+  i64 r_lo = 0, r_hi = -1;
+  std::vector<i64> off;
+  std::vector<float> wt;  // wt[kk*C + c]
+  i64 count() const { return static_cast<i64>(off.size()); }
+};
+
+// Per output row h, the kernel rows whose dy row exists (ph = h + pad - r in [0, P)), and one
+// tap list per distinct range. Why: at the reference CNN's conv2 a third of a row's taps read
+// the frame above or below dy, zeros that the framed form multiplied anyway.
+struct BwdDataRowTaps {
+  std::vector<RowTaps> sets;
+  std::vector<i64> set_of_row;  // by h
+};
+
+BwdDataRowTaps bwd_data_row_taps(const Conv2dGeom& g, const std::vector<i64>& off, const std::vector<float>& wt) {
+  BwdDataRowTaps t;
+  const i64 rs = g.R * g.S;
+  for (i64 h = 0; h < g.H; ++h) {
+    const i64 r_lo = std::max<i64>(0, h + g.pad - g.P + 1), r_hi = std::min<i64>(g.R - 1, h + g.pad);
+    auto same = [&](const RowTaps& s) { return s.r_lo == r_lo && s.r_hi == r_hi; };
+    auto it = std::find_if(t.sets.begin(), t.sets.end(), same);
+    if (it == t.sets.end()) {
+      RowTaps s{r_lo, r_hi, {}, {}};
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 r = r_lo; r <= r_hi; ++r)
+          for (i64 sx = 0; sx < g.S; ++sx) {
+            const i64 tap = kk * rs + r * g.S + sx;
+            s.off.push_back(off[static_cast<size_t>(tap)]);
+            s.wt.insert(s.wt.end(), wt.begin() + tap * g.C, wt.begin() + (tap + 1) * g.C);
+          }
+      t.sets.push_back(std::move(s));
+      it = t.sets.end() - 1;
+    }
+    t.set_of_row.push_back(it - t.sets.begin());
+  }
+  return t;
+}
+
 template <int MR>
-void bwd_data_s1_block(const float* dyp, i64 Wp, const i64* off, const float* wt, const Conv2dGeom& g, i64 c0,
+void bwd_data_s1_block(const float* dyp, i64 Wp, const BwdDataRowTaps& taps, const Conv2dGeom& g, i64 c0,
                        float* dxn) {
-  const i64 krs = g.K * g.R * g.S;
-  for (i64 h = 0; h < g.H; ++h)
+  for (i64 h = 0; h < g.H; ++h) {
+    const RowTaps& t = taps.sets[static_cast<size_t>(taps.set_of_row[static_cast<size_t>(h)])];
     for (i64 w0 = 0; w0 < g.W; w0 += kConvColsNR) {
       float tile[MR * kConvColsNR] = {};
-      chain_tile_call<MR, kConvColsNR>(k::StridedA<float>{wt + c0, 1, g.C},
-                                       k::IndexedB<float>{dyp + h * Wp + w0, off}, krs, tile, kConvColsNR);
+      chain_tile_call<MR, kConvColsNR>(k::StridedA<float>{t.wt.data() + c0, 1, g.C},
+                                       k::IndexedB<float>{dyp + h * Wp + w0, t.off.data()}, t.count(), tile,
+                                       kConvColsNR);
       const i64 nw = std::min<i64>(kConvColsNR, g.W - w0);
       for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvColsNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
     }
+  }
 }
 
 // Image rows [h0, h0+MR) of channel c: with few channels (conv1's C = 1) a tile of channels
@@ -152,7 +196,9 @@ void bwd_data_s1_rows_block(const float* dyp, i64 Wp, const i64* off, const floa
 constexpr i64 kFewChannels = 4;
 
 // Stride 1 (every layer of the reference CNN): direct tiles over a zero-framed copy of each
-// sample's dy, so no im2col panel is packed and no padded tap is multiplied.
+// sample's dy, so no im2col panel is packed. Tiles of channels leave out, per output row, the
+// kernel rows that fall outside dy (bwd_data_row_taps); the taps outside dy's columns read
+// frame zeros (Note [Zero taps]).
 void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2dGeom& g) {
   const i64 rs = g.R * g.S;
   std::vector<float> wt(static_cast<size_t>(g.K * rs * g.C));  // wt[(k,r,s)][c] = w[k,c,r,s]
@@ -167,6 +213,7 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
   const bool fix_zeros =
       !k::conv2d_no_tiny_factors(dy, g.N * g.K * g.P * g.Q) || !k::conv2d_no_tiny_factors(w, g.K * g.C * rs);
   const i64 mr = even_block_rows(g.C, kConvColsMR);
+  const BwdDataRowTaps row_taps = g.C < kFewChannels ? BwdDataRowTaps{} : bwd_data_row_taps(g, off, wt);
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     std::vector<float> dyp(static_cast<size_t>(g.K * Hp * Wp), 0.0f);
     for (i64 n = lo; n < hi; ++n) {
@@ -187,7 +234,7 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
       } else {
         for (i64 c0 = 0; c0 < g.C; c0 += mr) {
           dispatch_rows<kConvColsMR>(std::min<i64>(mr, g.C - c0), [&](auto MR) {
-            bwd_data_s1_block<MR.value>(dyp.data(), Wp, off.data(), wt.data(), g, c0, dxn);
+            bwd_data_s1_block<MR.value>(dyp.data(), Wp, row_taps, g, c0, dxn);
           });
         }
       }

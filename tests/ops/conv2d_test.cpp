@@ -163,7 +163,9 @@ TEST(Conv2d, DocumentedOrder) {
   // harness ties the op to the per-element definition (the CUDA contract). N = 13 and 19
   // end in partial chunks.
   ASSERT_EQ(k::kBatchChunk, 8);
-  for (const Conv2dShape& s : {kOddSt2, Conv2dShape{19, 2, 6, 5, 3, 4, 3, 1, 2}, kOddSt3, kMnistC2}) {
+  // Stride 1 with C >= 4 and padding: backward data leaves out kernel rows per output row.
+  for (const Conv2dShape& s : {kOddSt2, Conv2dShape{19, 2, 6, 5, 3, 4, 3, 1, 2}, kOddSt3, kMnistC2,
+                               Conv2dShape{11, 5, 7, 6, 6, 3, 3, 1, 1}, Conv2dShape{9, 4, 6, 9, 3, 5, 4, 1, 2}}) {
     const ConvData d = uniform_data(s, 41);
     const ConvRun want = documented_order(d, s);
     const ConvRun got = run_conv(d, s);
