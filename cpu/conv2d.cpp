@@ -65,52 +65,47 @@ void conv2d_bwd_weight_rows(const float* dy, const float* x, float* dw, float* d
   });
 }
 
-// Rows k0..k0+MR of sample n's output, NR output columns per tile; see
-// kernels::conv2d_fwd_s1_offsets. Zero outputs are repaired by the caller (Note [Zero taps]).
+// Rows k0..k0+MR of sample n's output over the framed plane: yw[k*ldy + p*Wp + q], NR
+// consecutive positions per tile, tap kk of every lane reading xp + i0 + off[kk] (see
+// kernels::conv2d_fwd_s1_offsets). A tile runs on across image rows, so a narrow output
+// (conv2's 8 columns) still fills 16 lanes; positions with q >= Q are the frame's columns, not
+// outputs, and the caller drops them. Zero outputs are repaired by the caller (Note [Zero taps]).
 template <int MR, int NR>
-void fwd_s1_block(const float* xp, i64 Wp, const i64* off, const float* w, const float* b, const Conv2dGeom& g,
-                  i64 k0, float* yn) {
-  const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q;
-  for (i64 p = 0; p < g.P; ++p)
-    for (i64 q0 = 0; q0 < g.Q; q0 += NR) {
-      float tile[MR * NR];
-      for (int m = 0; m < MR; ++m)
-        for (int j = 0; j < NR; ++j) tile[m * NR + j] = b[k0 + m];
-      chain_tile_call<MR, NR>(k::StridedA<float>{w + k0 * crs, crs, 1}, k::IndexedB<float>{xp + p * Wp + q0, off}, crs,
-                              tile, NR);
-      const i64 nq = std::min<i64>(NR, g.Q - q0);
-      for (int m = 0; m < MR; ++m) std::copy_n(tile + m * NR, nq, yn + (k0 + m) * pq + p * g.Q + q0);
-    }
+void fwd_s1_block(const float* xp, const i64* off, const float* w, const float* b, const Conv2dGeom& g, i64 k0,
+                  float* yw, i64 ldy) {
+  const i64 crs = g.C * g.R * g.S;
+  for (int m = 0; m < MR; ++m) std::fill_n(yw + (k0 + m) * ldy, ldy, b[k0 + m]);
+  for (i64 i0 = 0; i0 < ldy; i0 += NR)
+    chain_tile_call<MR, NR>(k::StridedA<float>{w + k0 * crs, crs, 1}, k::IndexedB<float>{xp + i0, off}, crs,
+                            yw + k0 * ldy + i0, ldy);
 }
 
-template <int NR, int MaxMR>
-void fwd_s1_rows(const float* xp, i64 Wp, const i64* off, const float* w, const float* b, const Conv2dGeom& g, i64 k0,
-                 i64 mr, float* yn) {
-  dispatch_rows<MaxMR>(mr, [&](auto MR) { fwd_s1_block<MR.value, NR>(xp, Wp, off, w, b, g, k0, yn); });
-}
-
-// Stride 1: direct tiles over a zero-framed copy of each sample's x. Narrow outputs (Q <= 8,
-// conv2 of the reference CNN) take 8-wide tiles so that no lanes are wasted.
+// Stride 1: direct tiles over a zero-framed copy of each sample's x, NR positions of the
+// framed plane per tile. The frame's S-1 extra columns per row cost (S-1)/Wp of the lanes:
+// 14% at conv1, a third at conv2, against 25% and half a 16-lane register with tiles that
+// stopped at each row's end.
 void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
-  const i64 nr = g.Q <= 8 ? 8 : kConvColsNR;
-  const i64 Hp = g.H + 2 * g.pad, Wp = (g.Q + nr - 1) / nr * nr + g.S - 1;
+  constexpr int nr = kConvColsNR;
+  const i64 Hp = g.H + 2 * g.pad, Wp = g.W + 2 * g.pad;
+  // The last tile reads up to nr - 1 positions past the frame's rows, plus the taps' reach.
+  const i64 framed = g.C * Hp * Wp + nr + g.S;
   std::vector<i64> off(static_cast<size_t>(g.C * g.R * g.S));
   k::conv2d_fwd_s1_offsets(g, Hp, Wp, off.data());
-  const i64 mr = even_block_rows(g.K, nr == 8 ? kConvMR : kConvColsMR);
+  const i64 mr = even_block_rows(g.K, kConvColsMR);
+  const i64 ldy = (g.P * Wp + nr - 1) / nr * nr;  // whole tiles over the framed rows 0..P-1
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
-    std::vector<float> xp(static_cast<size_t>(g.C * Hp * Wp), 0.0f);
+    std::vector<float> xp(static_cast<size_t>(framed), 0.0f), yw(static_cast<size_t>(g.K * ldy));
     for (i64 n = lo; n < hi; ++n) {
       for (i64 c = 0; c < g.C; ++c)
         for (i64 h = 0; h < g.H; ++h)
           std::copy_n(x + k::conv_x_index(g, n, c, h, 0), g.W, xp.data() + (c * Hp + h + g.pad) * Wp + g.pad);
+      for (i64 k0 = 0; k0 < g.K; k0 += mr)
+        dispatch_rows<kConvColsMR>(std::min<i64>(mr, g.K - k0), [&](auto MR) {
+          fwd_s1_block<MR.value, nr>(xp.data(), off.data(), w, b, g, k0, yw.data(), ldy);
+        });
       float* yn = y + k::conv_y_index(g, n, 0, 0, 0);
-      for (i64 k0 = 0; k0 < g.K; k0 += mr) {
-        const i64 m = std::min<i64>(mr, g.K - k0);
-        if (nr == 8)
-          fwd_s1_rows<8, kConvMR>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
-        else
-          fwd_s1_rows<kConvColsNR, kConvColsMR>(xp.data(), Wp, off.data(), w, b, g, k0, m, yn);
-      }
+      for (i64 kk = 0; kk < g.K; ++kk)
+        for (i64 p = 0; p < g.P; ++p) std::copy_n(yw.data() + kk * ldy + p * Wp, g.Q, yn + (kk * g.P + p) * g.Q);
       if (g.pad == 0) continue;  // without padding no tap is skipped, so nothing can differ
       for (i64 kk = 0; kk < g.K; ++kk)
         for (i64 i = 0; i < g.P * g.Q; ++i)

@@ -276,7 +276,9 @@ LS_HD void conv2d_bwd_data_pack_panel(const T* dy, const Conv2dGeom& g, i64 n, i
 // kk = (c, r, s) of output (p, q) reads xp[p*Wp + q + off[kk]] with off[kk] = (c*Hp + r)*Wp + s.
 // kernels::chain_tile_op with A(k, kk) = w[k*C*R*S + kk], B(kk) = xp + p*Wp + q0 + off[kk] and
 // C = b[k] runs each output's chain in the order of conv2d_fwd_elem; taps in the padding read
-// a frame zero (Note [Zero taps]). Needs Hp >= H + 2*pad and Wp >= (tile end) + S - 1.
+// a frame zero (Note [Zero taps]). Needs Hp >= H + 2*pad and Wp >= Q + S - 1 (= W + 2*pad). A
+// tile of consecutive p*Wp + q may run on into the next row: its lanes with q >= Q are not
+// outputs and are dropped.
 LS_HD void conv2d_fwd_s1_offsets(const Conv2dGeom& g, i64 Hp, i64 Wp, i64* off) {
   for (i64 c = 0; c < g.C; ++c)
     for (i64 r = 0; r < g.R; ++r)
