@@ -244,19 +244,6 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
   });
 }
 
-// A batch chunk's partial of every bias, dyT's rows [r0, r1) in order from +0:
-// part[k] = 0 + dy[n0,k,0,0] + ... (the chunk chain of conv2d_bwd_bias_elem), k along the
-// lanes. The accumulators are a local array so that they stay in a register: kept in memory,
-// each row waited on the previous row's store.
-void bwd_bias_s1_partial(const float* dyT, i64 ld, i64 r0, i64 r1, float* part) {
-  for (i64 k0 = 0; k0 < ld; k0 += 8) {  // ld is a multiple of 8 (kConvNR or kNR)
-    float acc[8] = {};
-    for (i64 r = r0; r < r1; ++r)
-      for (int j = 0; j < 8; ++j) acc[j] = acc[j] + dyT[r * ld + k0 + j];
-    std::copy_n(acc, 8, part + k0);
-  }
-}
-
 // Batch chunk j's partials of rows [m0, m0+MR) of dw viewed as (c,r,s) x k, all output
 // channels NR at a time: part[m*ld + k], each the chunk's chain from +0; see
 // kernels::conv2d_bwd_weight_s1_offsets for the operands.
@@ -285,31 +272,36 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
   const i64 ld = (g.K + nr - 1) / nr * nr;
   // dyT[(n,p,q)*ld + k] = dy[n,k,p,q], 0 for k >= K. In parallel and by 8 x 8 blocks: done
   // serially, element by element (or zero-filled first), this copy kept the second thread idle
-  // for most of conv1's pass.
+  // for most of conv1's pass. Threads take whole batch chunks so that the same copy also runs
+  // each chunk's bias chain (part[k] = 0 + dy[n0,k,0,0] + ..., the chunk chain of
+  // conv2d_bwd_bias_elem, in (n, p, q) order): a separate pass read dyT again from memory.
   float* dyT = scratch(Scratch::kConvDyT, npq * ld);
-  parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
-    for (i64 n = lo; n < hi; ++n)
-      transpose_zero_padded(dy + k::conv_y_index(g, n, 0, 0, 0), pq, g.K, pq, dyT + n * pq * ld, ld, ld);
+  const i64 chunks = k::num_chunks(g.N, k::kBatchChunk);
+  float* bias_parts = scratch(Scratch::kConvBiasParts, db ? chunks * ld : 0);
+  parallel_for(chunks, 1, [&](i64 lo, i64 hi) {
+    for (i64 j = lo; j < hi; ++j) {
+      if (db) std::fill_n(bias_parts + j * ld, ld, 0.0f);
+      for (i64 n = j * k::kBatchChunk; n < k::chunk_end(j, g.N); ++n) {
+        const float* dyn = dy + k::conv_y_index(g, n, 0, 0, 0);
+        if (db)
+          transpose_zero_padded_summing(dyn, pq, g.K, pq, dyT + n * pq * ld, ld, ld, bias_parts + j * ld);
+        else
+          transpose_zero_padded(dyn, pq, g.K, pq, dyT + n * pq * ld, ld, ld);
+      }
+    }
   });
   std::vector<i64> base(static_cast<size_t>(crs)), off(static_cast<size_t>(npq));
   k::conv2d_bwd_weight_s1_offsets(g, base.data(), off.data());
   const i64 mr = even_block_rows(crs, max_rows);
-  const i64 mtiles = (crs + mr - 1) / mr, chunks = k::num_chunks(g.N, k::kBatchChunk);
+  const i64 mtiles = (crs + mr - 1) / mr;
   // Chunks' partials are independent, so threads take (chunk, row block) items: with whole row
-  // blocks, conv1's 25 rows made 3 items and the second thread ran one of them. The bias has
-  // one item per chunk.
-  const i64 items_per_chunk = mtiles + (db ? 1 : 0);
+  // blocks, conv1's 25 rows made 3 items and the second thread ran one of them.
   // Chunk j's partials at j*crs*ld, every one written below before it is read. Reused scratch:
   // a fresh vector cost its zero fill and page faults on every call (1 MB for conv2 at batch 256).
   float* parts = scratch(Scratch::kConvWeightParts, chunks * crs * ld);
-  float* bias_parts = scratch(Scratch::kConvBiasParts, db ? chunks * ld : 0);
-  parallel_for(chunks * items_per_chunk, 1, [&](i64 lo, i64 hi) {
+  parallel_for(chunks * mtiles, 1, [&](i64 lo, i64 hi) {
     for (i64 item = lo; item < hi; ++item) {
-      const i64 j = item / items_per_chunk, tile = item % items_per_chunk;
-      if (tile == mtiles) {
-        bwd_bias_s1_partial(dyT, ld, j * k::kBatchChunk * pq, k::chunk_end(j, g.N) * pq, bias_parts + j * ld);
-        continue;
-      }
+      const i64 j = item / mtiles, tile = item % mtiles;
       const i64 m0 = tile * mr, rows = std::min<i64>(mr, crs - m0);
       float* part = parts + j * crs * ld;
       if constexpr (has_wide) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "cpu/chain_tiles.h"
 
@@ -106,6 +107,35 @@ void transpose_row_block(const float* src, i64 ld_src, i64 rows, i64 r0, i64 col
   for (i64 c = cols8; c < cols; ++c)
     for (i64 r = r0; r < r0 + 8; ++r) dst[c * ld_dst + r] = r < rows ? src[r * ld_src + c] : 0.0f;
 }
+
+// transpose_row_block for NB blocks of 8 rows from r0, column block by column block, adding
+// each transposed vector onto its block's row sums: NB independent chains of additions, so
+// that they overlap (one block's chain alone waited on the adder).
+template <int NB>
+void transpose_row_blocks_summing(const float* src, i64 ld_src, i64 rows, i64 r0, i64 cols, float* dst, i64 ld_dst,
+                                  float* row_sums) {
+  const i64 cols8 = cols - cols % 8;
+  v8f sums[NB];
+  for (int b = 0; b < NB; ++b) sums[b] = load8(row_sums + r0 + 8 * b);
+  for (i64 c0 = 0; c0 < cols8; c0 += 8)
+    for (int b = 0; b < NB; ++b) {
+      const i64 rb = r0 + 8 * b, live = std::clamp<i64>(rows - rb, 0, 8);
+      v8f r[8];
+      for (int j = 0; j < 8; ++j) r[j] = j < live ? load8(src + (rb + j) * ld_src + c0) : v8f{};
+      transpose8x8(r);
+      for (int j = 0; j < 8; ++j) {
+        store8(dst + (c0 + j) * ld_dst + rb, r[j]);
+        sums[b] = sums[b] + r[j];
+      }
+    }
+  for (int b = 0; b < NB; ++b) store8(row_sums + r0 + 8 * b, sums[b]);
+  for (i64 c = cols8; c < cols; ++c)
+    for (i64 r = r0; r < r0 + 8 * NB; ++r) {
+      const float v = r < rows ? src[r * ld_src + c] : 0.0f;
+      dst[c * ld_dst + r] = v;
+      row_sums[r] = row_sums[r] + v;
+    }
+}
 }  // namespace
 
 void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst) {
@@ -117,6 +147,21 @@ void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64
 
 void transpose_zero_padded(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst, i64 rows_out) {
   for (i64 r0 = 0; r0 < rows_out; r0 += 8) transpose_row_block(src, ld_src, rows, r0, cols, dst, ld_dst);
+}
+
+void transpose_zero_padded_summing(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst,
+                                   i64 rows_out, float* row_sums) {
+  constexpr i64 kBlocks = 4;  // 32 rows: four chains in flight and 4 of 16 vector registers
+  for (i64 r0 = 0; r0 < rows_out; r0 += 8 * kBlocks) {
+    const i64 blocks = std::min<i64>(kBlocks, (rows_out - r0) / 8);
+    auto run = [&](auto nb) {
+      transpose_row_blocks_summing<nb.value>(src, ld_src, rows, r0, cols, dst, ld_dst, row_sums);
+    };
+    if (blocks == 4) run(std::integral_constant<int, 4>{});
+    else if (blocks == 3) run(std::integral_constant<int, 3>{});
+    else if (blocks == 2) run(std::integral_constant<int, 2>{});
+    else run(std::integral_constant<int, 1>{});
+  }
 }
 
 }  // namespace lockstep::cpu

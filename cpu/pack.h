@@ -28,5 +28,10 @@ void transpose(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64
 // The same, and dst[c*ld_dst + r] = 0 for r in [rows, rows_out), rows_out a multiple of 8:
 // the zeros come from the same 8 x 8 blocks instead of a scalar tail and a separate fill.
 void transpose_zero_padded(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst, i64 rows_out);
+// transpose_zero_padded that also adds each source row's values, in column order, onto
+// row_sums[r] (rows_out entries, a multiple of 8; rows past `rows` add zeros): a chain of
+// additions per row, continued from the caller's value.
+void transpose_zero_padded_summing(const float* src, i64 ld_src, i64 rows, i64 cols, float* dst, i64 ld_dst,
+                                   i64 rows_out, float* row_sums);
 
 }  // namespace lockstep::cpu
