@@ -131,6 +131,10 @@ std::string capitalized(std::string s) {
   return s;
 }
 
+std::string in_parens(const std::vector<std::string>& names) {
+  return names.empty() ? "" : " (" + join(names, ", ") + ")";
+}
+
 void write_device_findings(Report& rep, const Findings::PerDevice& d, const std::string& where, size_t P,
                            const std::string& runs_text, size_t runs) {
   rep.line(fmt::format("- {}: {} of {} passes gave one identical result (same bits) across all {} runs ({}){}.",
@@ -138,14 +142,14 @@ void write_device_findings(Report& rep, const Findings::PerDevice& d, const std:
                        d.det_varying.empty() ? "" : "; varying: " + join(d.det_varying, ", ")));
   rep.line(fmt::format("- {}: {} of {} passes differed from the deterministic result in at least one run{}; {} of {} "
                        "gave more than one distinct result across its {} runs{}.",
-                       capitalized(where + "fast mode"), d.fast_differs_det, P, d.fast_diff_names.empty() ? "" : " (" + join(d.fast_diff_names, ", ") + ")",
-                       d.fast_varies, P, runs,
-                       d.fast_varying_names.empty() ? "" : " (" + join(d.fast_varying_names, ", ") + ")"));
+                       capitalized(where + "fast mode"), d.fast_differs_det, P, in_parens(d.fast_diff_names),
+                       d.fast_varies, P, runs, in_parens(d.fast_varying_names)));
   rep.line(fmt::format("- {}: the largest distance from the float64 reference was {} ulp in deterministic mode and {} "
                        "ulp in fast mode (any pass, any run; near-zero outputs dominate this); measured against the error "
                        "bound 2 n 2^-24 sum|terms|, the worst error was {} of the bound in deterministic mode and {} in "
                        "fast mode.",
-                       capitalized(where + "accuracy"), d.det_worst, d.fast_worst, fmt_g(d.det_worst_bound, 2), fmt_g(d.fast_worst_bound, 2)));
+                       capitalized(where + "accuracy"), d.det_worst, d.fast_worst, fmt_g(d.det_worst_bound, 2),
+                       fmt_g(d.fast_worst_bound, 2)));
 }
 
 }  // namespace
@@ -160,8 +164,8 @@ void write_findings(Report& rep, const Findings& f, size_t P, size_t thread_coun
              " ran exactly the deterministic kernels' arithmetic here: either no fast kernels are registered in this "
              "build (fast mode then falls back to the deterministic ones) or they reproduced the canonical order.");
   if (f.cuda_ran) {
-    rep.line(fmt::format("- CUDA det equal to CPU det: {} of {} passes (every output element's bits, in every one of the {} "
-                         "CUDA det runs, equal to the CPU's `det 1t #1`).",
+    rep.line(fmt::format("- CUDA det equal to CPU det: {} of {} passes (every output element's bits, in every one of "
+                         "the {} CUDA det runs, equal to the CPU's `det 1t #1`).",
                          f.cuda_det_equal, P, reps));
     if (!f.cuda_det_differs.empty())
       rep.line("- **CUDA DET DIFFERS FROM CPU DET** in " + std::to_string(f.cuda_det_differs.size()) + " of " +
@@ -174,7 +178,8 @@ void write_findings(Report& rep, const Findings& f, size_t P, size_t thread_coun
 
 std::vector<std::string> console_lines(const Findings& f, size_t P, size_t cpu_runs, int reps) {
   std::vector<std::string> lines = {
-      fmt::format("deterministic: {} of {} passes identical across {} runs; fast: {} of {} differ from det, {} of {} vary",
+      fmt::format("deterministic: {} of {} passes identical across {} runs; fast: {} of {} differ from det, {} of {} "
+                  "vary",
                   f.cpu.det_constant, P, cpu_runs, f.cpu.fast_differs_det, P, f.cpu.fast_varies, P)};
   if (!f.cuda_ran) return lines;
   lines.push_back(fmt::format("CUDA det equal to CPU det: {} of {} passes; CUDA fast: {} of {} differ from det, {} of {} "

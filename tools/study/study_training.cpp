@@ -3,7 +3,8 @@
 // batches, each compared after every step with the reference run (the first deterministic
 // one): loss, L2 and max-abs parameter distance, bitwise equality. Plus the one-bit
 // experiment: the reference run with the lowest mantissa bit of one fc1 weight flipped before
-// step 0, trained deterministically.
+// step 0, trained deterministically. With --device cuda the reference stays a deterministic
+// CPU run and every other run trains on the GPU (tools/study/training_runs.h).
 #include <algorithm>
 #include <bit>
 #include <chrono>
