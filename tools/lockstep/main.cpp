@@ -117,6 +117,7 @@ struct StudyCommand {
   CLI::App *cmd = nullptr, *sum = nullptr, *kernels = nullptr, *training = nullptr;
   lockstep::study::StudyOptions options;
   std::string threads;  // "1,2,4"
+  std::string device = "cpu";
 };
 
 void add_study_command(CLI::App& app, StudyCommand& s) {
@@ -140,6 +141,11 @@ void add_study_command(CLI::App& app, StudyCommand& s) {
                     "sum: random permutations; kernels: repeats per fast configuration; training: runs per mode")
         ->check(integer_in(1, kIntMax));
   }
+  for (CLI::App* sub : {s.kernels, s.training})
+    sub->add_option("--device", s.device,
+                    "cpu, or cuda: also run on the GPU (CUDA det compared bitwise with CPU det; CUDA fast against it)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
   s.training->add_option("--steps", study.steps, "Training steps per run")->check(integer_in(1, kIntMax));
   s.training->add_option("--data", study.data, "MNIST-layout directory (synthetic data when absent)")
       ->capture_default_str();
@@ -179,6 +185,7 @@ int run_study(StudyCommand& s, const std::string& command_line) {
   lockstep::study::StudyOptions& study = s.options;
   study.command_line = command_line;
   if (!s.threads.empty()) study.threads = lockstep::study::parse_int_list(s.threads);
+  study.device = s.device == "cuda" ? lockstep::Device::CUDA : lockstep::Device::CPU;
   const std::string name = *s.sum ? "sum" : *s.kernels ? "kernels" : "training";
   if (study.out.empty()) study.out = "study/" + name;
   if (*s.sum) return lockstep::study::run_sum(study);

@@ -95,26 +95,30 @@ BIN_ORDER = ["0", "1", "2", "3-4", "5-8", "9-16", "17-64", "65-256", ">256"]
 def plot_kernels(out):
     hist = rows(os.path.join(out, "kernels_hist.csv"))
     passes = list(dict.fromkeys(r["pass"] for r in hist))
-    threads = sorted({int(r["threads"]) for r in hist})
+    threads = sorted({int(r["threads"]) for r in hist if r["device"] == "cpu"})
+    cuda = any(r["device"] == "cuda" for r in hist)
     cols = 4
     nrows = math.ceil(len(passes) / cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.4 * nrows), squeeze=False)
-    width = 0.8 / (1 + len(threads))
+    # Series: (label, device, mode, threads, colour); CUDA rows have threads 0.
+    series = [("det (all runs)", "cpu", "deterministic", threads[0], "black")]
+    cmap = plt.get_cmap("autumn")
+    for j, t in enumerate(threads):
+        series.append((f"fast {t}t", "cpu", "fast", t, cmap(j / max(1, len(threads)))))
+    if cuda:
+        series += [("cuda det", "cuda", "deterministic", 0, "tab:blue"), ("cuda fast", "cuda", "fast", 0, "tab:purple")]
+    width = 0.8 / len(series)
     for idx, p in enumerate(passes):
         ax = axes[idx // cols][idx % cols]
         sel = [r for r in hist if r["pass"] == p and r["rep"] == "1"]
-        series = [("det (all runs)", "deterministic", threads[0], "black")]
-        cmap = plt.get_cmap("autumn")
-        for j, t in enumerate(threads):
-            series.append((f"fast {t}t", "fast", t, cmap(j / max(1, len(threads)))))
         used = [b for b in BIN_ORDER if any(int(r["count"]) > 0 for r in sel if r["bin"] == b)] or BIN_ORDER[:2]
-        for k, (label, mode, t, color) in enumerate(series):
+        for k, (label, device, mode, t, color) in enumerate(series):
             counts = defaultdict(int)
             for r in sel:
-                if r["mode"] == mode and int(r["threads"]) == t:
+                if r["device"] == device and r["mode"] == mode and int(r["threads"]) == t:
                     counts[r["bin"]] += int(r["count"])
             ax.bar([i + k * width for i in range(len(used))], [counts[b] for b in used], width, label=label, color=color)
-        ax.set_xticks([i + width * len(threads) / 2 for i in range(len(used))])
+        ax.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(used))])
         ax.set_xticklabels(used, fontsize=7)
         ax.set_yscale("symlog", linthresh=1)
         ax.set_title(p, fontsize=9)
@@ -125,8 +129,8 @@ def plot_kernels(out):
     save(fig, out, "kernels_ulp_hist.png")
 
     res = rows(os.path.join(out, "kernels_results.csv"))
-    configs = list(dict.fromkeys((r["mode"], r["threads"], r["rep"]) for r in res))
-    cell = {(r["pass"], r["mode"], r["threads"], r["rep"]): r for r in res}
+    configs = list(dict.fromkeys((r["device"], r["mode"], r["threads"], r["rep"]) for r in res))
+    cell = {(r["pass"], r["device"], r["mode"], r["threads"], r["rep"]): r for r in res}
     counts = [[int(cell[(p,) + c]["differ_from_det1"]) for c in configs] for p in passes]
     # Colour is the fraction of the pass's outputs that differ (passes have 1 to 92,160 outputs).
     frac = [[v / max(1, int(cell[(p,) + configs[0]]["outputs"])) for v in row] for p, row in zip(passes, counts)]
@@ -138,8 +142,11 @@ def plot_kernels(out):
     ax.set_yticks(range(len(passes)))
     ax.set_yticklabels(passes, fontsize=7)
     ax.set_xticks(range(len(configs)))
-    ax.set_xticklabels([f"{'det' if m == 'deterministic' else m} {t}t #{r}" for m, t, r in configs], rotation=60,
-                       ha="right", fontsize=7)
+    def config_label(device, mode, t, rep):
+        m = "det" if mode == "deterministic" else mode
+        return f"cuda {m} #{rep}" if device == "cuda" else f"{m} {t}t #{rep}"
+
+    ax.set_xticklabels([config_label(*c) for c in configs], rotation=60, ha="right", fontsize=7)
     fig.colorbar(im, ax=ax, label="fraction of outputs != det 1-thread")
     ax.set_title("Output elements differing from the deterministic 1-thread result (numbers: count)")
     save(fig, out, "kernels_vs_det.png")

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/registry.h"
+#include "core/transfer.h"
 #include "tools/lockstep/build_facts.h"
 
 #ifndef LOCKSTEP_SOURCE_DIR
@@ -138,6 +139,12 @@ bool cuda_available() {
   for (int k = 0; k < static_cast<int>(OpKind::Count); ++k)
     if (r.has(static_cast<OpKind>(k), Device::CUDA, Mode::Deterministic)) return true;
   return false;
+}
+
+void require_device(const StudyOptions& o, const std::string& experiment) {
+  if (const std::string why = device_unavailable_reason(o.device); !why.empty())
+    throw DeviceError("study " + experiment + ": --device " + std::string(device_name(o.device)) + ": " + why +
+                      "; use --device cpu");
 }
 
 std::string fmt_g(double v, int digits) {

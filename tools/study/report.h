@@ -42,6 +42,7 @@ class Report {
   // An image link when the PNG exists, else a note that the plot was skipped.
   void image(const std::string& out_dir, const std::string& png, const std::string& caption);
   void write(const std::string& path) const;
+  const std::string& text() const { return text_; }
 
  private:
   std::string text_;
@@ -74,6 +75,9 @@ void finish_report(Report& rep, const std::string& experiment, const std::string
 // Host facts for the report header: CPU model, hardware threads, build ISA level, commit.
 std::string machine_summary();
 bool cuda_available();  // true when the registry holds CUDA kernels (a CUDA build)
+// Throws DeviceError "study <experiment>: --device cuda: <why>; ..." unless o.device is usable;
+// called before an experiment writes anything, so a refused run leaves no partial report.
+void require_device(const StudyOptions& o, const std::string& experiment);
 
 std::string fmt_g(double v, int digits = 3);  // "1.23e-07", "0" for 0
 std::string fmt_pct(double v);                // 0.9474 -> "94.74%"

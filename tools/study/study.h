@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
+
 namespace lockstep::study {
 
 struct StudyOptions {
@@ -22,6 +24,7 @@ struct StudyOptions {
   long long steps = 0;             // training steps; 0: default
   std::string data = "data/mnist"; // training data; synthetic when absent
   std::string command_line;
+  Device device = Device::CPU;     // kernels, training: CUDA adds the GPU's runs to the CPU's
 };
 
 // Each returns 0 and prints the report path; errors are thrown as lockstep::Error.

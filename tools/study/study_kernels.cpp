@@ -3,20 +3,23 @@
 // compared element by element with the float64 references of reference/ and with the
 // deterministic single-thread result. Inputs are seeded and have the network's shapes and
 // realistic scales (normalised pixels, PyTorch's init bounds, small upstream gradients).
+// With --device cuda the same passes also run through the CUDA kernels (inputs copied to the
+// GPU, outputs back), compared with the same references and bitwise with the CPU's det result.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <set>
 
 #include <fmt/core.h>
 
 #include "core/mode.h"
 #include "core/registry.h"
+#include "core/tensor.h"
 #include "cpu/thread_count_guard.h"
 #include "reference/bounds.h"
 #include "reference/conv2d_ref.h"
@@ -28,6 +31,7 @@
 #include "reference/nll_loss_ref.h"
 #include "reference/relu_ref.h"
 #include "tools/study/exact_sum.h"
+#include "tools/study/kernel_summary.h"
 #include "tools/study/report.h"
 #include "tools/study/study.h"
 
@@ -43,24 +47,37 @@ std::vector<double> d64(const Vec& v) { return test::to_double(v); }
 struct Pass {
   std::string name;       // e.g. "conv2.bwd_weight dw"
   std::string op;         // registry name
-  std::function<Vec()> run;
+  std::function<Vec(Device)> run;  // the kernels of `device`, inputs copied there, outputs back
   std::vector<double> ref;
   std::vector<double> abs_sum;  // empty when no sum bound applies
   std::vector<std::int64_t> terms;
 };
 
-const char* const kBins[] = {"0", "1", "2", "3-4", "5-8", "9-16", "17-64", "65-256", ">256"};
-constexpr int kBinCount = 9;
-int bin_of(std::int64_t u) {
-  u = std::abs(u);
-  if (u <= 2) return static_cast<int>(u);
-  if (u <= 4) return 3;
-  if (u <= 8) return 4;
-  if (u <= 16) return 5;
-  if (u <= 64) return 6;
-  if (u <= 256) return 7;
-  return 8;
-}
+// A pass's buffers on the device its kernels run on: each input copied there, each output
+// allocated there, and outputs copied back. The CPU goes through the same copies (a host
+// tensor's `to(CPU)` is itself), so the CUDA path differs from the tested one only in the device.
+class DeviceBuffers {
+ public:
+  explicit DeviceBuffers(Device d) : d_(d) {}
+  const float* in(const Vec& v) { return keep(Tensor::from_vector(v, {size(v)}).to(d_)).data<float>(); }
+  const i64* in(const std::vector<i64>& v) { return keep(Tensor::from_ints(v, {size(v)}).to(d_)).data<i64>(); }
+  float* inout(const Vec& v) { return const_cast<float*>(in(v)); }  // a fresh copy, written by the kernel
+  float* out(i64 n) { return keep(Tensor::empty({n}, DType::F32, d_)).data<float>(); }
+  i64* out_ints(i64 n) { return keep(Tensor::empty({n}, DType::I64, d_)).data<i64>(); }
+  // The host copy of the output or in-out buffer `p` (one this object made).
+  Vec back(const float* p) const {
+    for (const Tensor& t : kept_)
+      if (t.dtype() == DType::F32 && t.data<float>() == p) return t.to_vector();
+    throw Error("study kernels: back() of a buffer DeviceBuffers did not make");
+  }
+
+ private:
+  template <class T>
+  static i64 size(const std::vector<T>& v) { return static_cast<i64>(v.size()); }
+  Tensor& keep(Tensor t) { return kept_.emplace_back(std::move(t)); }
+  Device d_;
+  std::vector<Tensor> kept_;
+};
 
 // Builds the passes in a fixed order: each input draws the next stream of the seed, so the
 // inputs are the same whatever the options.
@@ -83,22 +100,25 @@ class PassMaker {
       const float bound = 1.0f / std::sqrt(static_cast<float>(cc.C * 25));
       const Vec x = U(s.x_size(), cc.xlo, cc.xhi), w = U(s.w_size(), -bound, bound), b = U(cc.K, -bound, bound);
       const Vec dy = U(s.y_size(), -0.01f, 0.01f);
-      add_sums(std::string(cc.name) + ".fwd", "conv2d_fwd", [=] {
-        Vec y(static_cast<size_t>(s.y_size()));
-        kernel<OpKind::Conv2dFwd>(Device::CPU)(x.data(), w.data(), b.data(), y.data(), g);
-        return y;
+      add_sums(std::string(cc.name) + ".fwd", "conv2d_fwd", [=](Device d) {
+        DeviceBuffers io(d);
+        float* y = io.out(s.y_size());
+        kernel<OpKind::Conv2dFwd>(d)(io.in(x), io.in(w), io.in(b), y, g);
+        return io.back(y);
       }, ref::conv2d_fwd(d64(x), d64(w), d64(b), s));
       if (cc.data_grad)
-        add_sums(std::string(cc.name) + ".bwd_data", "conv2d_bwd_data", [=] {
-          Vec dx(static_cast<size_t>(s.x_size()));
-          kernel<OpKind::Conv2dBwdData>(Device::CPU)(dy.data(), w.data(), dx.data(), g);
-          return dx;
+        add_sums(std::string(cc.name) + ".bwd_data", "conv2d_bwd_data", [=](Device d) {
+          DeviceBuffers io(d);
+          float* dx = io.out(s.x_size());
+          kernel<OpKind::Conv2dBwdData>(d)(io.in(dy), io.in(w), dx, g);
+          return io.back(dx);
         }, ref::conv2d_bwd_data(d64(dy), d64(w), s));
       for (int which = 0; which < 2; ++which)
-        add_sums(std::string(cc.name) + (which ? ".bwd_weight db" : ".bwd_weight dw"), "conv2d_bwd_weight", [=] {
-          Vec dw(static_cast<size_t>(s.w_size())), db(static_cast<size_t>(cc.K));
-          kernel<OpKind::Conv2dBwdWeight>(Device::CPU)(dy.data(), x.data(), dw.data(), db.data(), g);
-          return which ? db : dw;
+        add_sums(std::string(cc.name) + (which ? ".bwd_weight db" : ".bwd_weight dw"), "conv2d_bwd_weight", [=](Device d) {
+          DeviceBuffers io(d);
+          float *dw = io.out(s.w_size()), *db = io.out(cc.K);
+          kernel<OpKind::Conv2dBwdWeight>(d)(io.in(dy), io.in(x), dw, db, g);
+          return io.back(which ? db : dw);
         }, which ? ref::conv2d_bwd_bias(d64(dy), s) : ref::conv2d_bwd_weight(d64(dy), d64(x), s));
     }
   }
@@ -109,27 +129,32 @@ class PassMaker {
     const ref::Pool2dShape s{N_, 10, 24, 24, 2, 2};
     const Vec x = U(N_ * 10 * 24 * 24, -1.0f, 1.0f), dy = U(N_ * 10 * 12 * 12, -0.01f, 0.01f);
     const ref::MaxPool2dResult r = ref::max_pool2d_fwd(d64(x), s);
-    add("pool1.fwd", "max_pool2d_fwd", [=] {
-      Vec y(r.y.size());
-      std::vector<i64> am(r.y.size());
-      kernel<OpKind::MaxPool2dFwd>(Device::CPU)(x.data(), y.data(), am.data(), g);
-      return y;
+    const i64 pooled = static_cast<i64>(r.y.size());
+    add("pool1.fwd", "max_pool2d_fwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* y = io.out(pooled);
+      kernel<OpKind::MaxPool2dFwd>(d)(io.in(x), y, io.out_ints(pooled), g);
+      return io.back(y);
     }, r.y);
-    add("pool1.bwd", "max_pool2d_bwd", [=] {
-      Vec dx(x.size());
-      kernel<OpKind::MaxPool2dBwd>(Device::CPU)(dy.data(), r.argmax.data(), dx.data(), g);
-      return dx;
+    add("pool1.bwd", "max_pool2d_bwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* dx = io.out(static_cast<i64>(x.size()));
+      kernel<OpKind::MaxPool2dBwd>(d)(io.in(dy), io.in(r.argmax), dx, g);
+      return io.back(dx);
     }, ref::max_pool2d_bwd(d64(dy), r.argmax, s));
     const Vec a = U(N_ * 10 * 12 * 12, -1.0f, 1.0f);
-    add("relu1.fwd", "relu_fwd", [=] {
-      Vec y(a.size());
-      kernel<OpKind::ReluFwd>(Device::CPU)(a.data(), y.data(), static_cast<i64>(a.size()));
-      return y;
+    const i64 na = static_cast<i64>(a.size());
+    add("relu1.fwd", "relu_fwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* y = io.out(na);
+      kernel<OpKind::ReluFwd>(d)(io.in(a), y, na);
+      return io.back(y);
     }, ref::relu_fwd(d64(a)));
-    add("relu1.bwd", "relu_bwd", [=] {
-      Vec dx(a.size());
-      kernel<OpKind::ReluBwd>(Device::CPU)(dy.data(), a.data(), dx.data(), static_cast<i64>(a.size()));
-      return dx;
+    add("relu1.bwd", "relu_bwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* dx = io.out(na);
+      kernel<OpKind::ReluBwd>(d)(io.in(dy), io.in(a), dx, na);
+      return io.back(dx);
     }, ref::relu_bwd(d64(dy), d64(a)));
   }
 
@@ -142,21 +167,24 @@ class PassMaker {
       const ref::LinearShape s{N, I, O};
       const float bound = 1.0f / std::sqrt(static_cast<float>(I));
       const Vec x = U(N * I, 0.0f, 1.0f), w = U(O * I, -bound, bound), b = U(O, -bound, bound), dy = U(N * O, -0.01f, 0.01f);
-      add_sums(std::string(name) + ".fwd", "linear_fwd", [=] {
-        Vec y(static_cast<size_t>(N * O));
-        kernel<OpKind::LinearFwd>(Device::CPU)(x.data(), w.data(), b.data(), y.data(), g);
-        return y;
+      add_sums(std::string(name) + ".fwd", "linear_fwd", [=](Device d) {
+        DeviceBuffers io(d);
+        float* y = io.out(N * O);
+        kernel<OpKind::LinearFwd>(d)(io.in(x), io.in(w), io.in(b), y, g);
+        return io.back(y);
       }, ref::linear_fwd(d64(x), d64(w), d64(b), s));
-      add_sums(std::string(name) + ".bwd_data", "linear_bwd_data", [=] {
-        Vec dx(static_cast<size_t>(N * I));
-        kernel<OpKind::LinearBwdData>(Device::CPU)(dy.data(), w.data(), dx.data(), g);
-        return dx;
+      add_sums(std::string(name) + ".bwd_data", "linear_bwd_data", [=](Device d) {
+        DeviceBuffers io(d);
+        float* dx = io.out(N * I);
+        kernel<OpKind::LinearBwdData>(d)(io.in(dy), io.in(w), dx, g);
+        return io.back(dx);
       }, ref::linear_bwd_data(d64(dy), d64(w), s));
       for (int which = 0; which < 2; ++which)
-        add_sums(std::string(name) + (which ? ".bwd_weight db" : ".bwd_weight dw"), "linear_bwd_weight", [=] {
-          Vec dw(static_cast<size_t>(O * I)), db(static_cast<size_t>(O));
-          kernel<OpKind::LinearBwdWeight>(Device::CPU)(dy.data(), x.data(), dw.data(), db.data(), g);
-          return which ? db : dw;
+        add_sums(std::string(name) + (which ? ".bwd_weight db" : ".bwd_weight dw"), "linear_bwd_weight", [=](Device d) {
+          DeviceBuffers io(d);
+          float *dw = io.out(O * I), *db = io.out(O);
+          kernel<OpKind::LinearBwdWeight>(d)(io.in(dy), io.in(x), dw, db, g);
+          return io.back(which ? db : dw);
         }, which ? ref::linear_bwd_bias(d64(dy), s) : ref::linear_bwd_weight(d64(dy), d64(x), s));
     }
   }
@@ -170,29 +198,32 @@ class PassMaker {
       ModeGuard det(Mode::Deterministic);
       kernel<OpKind::LogSoftmaxFwd>(Device::CPU)(x.data(), y.data(), rows, cols);
     }
-    add("log_softmax.fwd", "log_softmax_fwd", [=] {
-      Vec out(x.size());
-      kernel<OpKind::LogSoftmaxFwd>(Device::CPU)(x.data(), out.data(), rows, cols);
-      return out;
+    add("log_softmax.fwd", "log_softmax_fwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* out = io.out(rows * cols);
+      kernel<OpKind::LogSoftmaxFwd>(d)(io.in(x), out, rows, cols);
+      return io.back(out);
     }, ref::log_softmax_fwd(d64(x), rows, cols).y);
-    add("log_softmax.bwd", "log_softmax_bwd", [=] {
-      Vec dx(x.size());
-      kernel<OpKind::LogSoftmaxBwd>(Device::CPU)(dy.data(), y.data(), dx.data(), rows, cols);
-      return dx;
+    add("log_softmax.bwd", "log_softmax_bwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* dx = io.out(rows * cols);
+      kernel<OpKind::LogSoftmaxBwd>(d)(io.in(dy), io.in(y), dx, rows, cols);
+      return io.back(dx);
     }, ref::log_softmax_bwd(d64(dy), d64(y), rows, cols));
     std::vector<i64> target(static_cast<size_t>(rows));
     for (i64 n = 0; n < rows; ++n) target[static_cast<size_t>(n)] = static_cast<i64>(mix64(seed_ + 99 + static_cast<std::uint64_t>(n)) % 10);
     const ref::NllLossResult nl = ref::nll_loss_fwd(d64(y), target, rows, cols);
-    add("nll_loss.fwd", "nll_loss_fwd", [=] {
-      Vec loss(1);
-      kernel<OpKind::NllLossFwd>(Device::CPU)(y.data(), target.data(), loss.data(), rows, cols);
-      return loss;
+    add("nll_loss.fwd", "nll_loss_fwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* loss = io.out(1);
+      kernel<OpKind::NllLossFwd>(d)(io.in(y), io.in(target), loss, rows, cols);
+      return io.back(loss);
     }, {nl.loss}, {nl.abs_sum / static_cast<double>(rows)}, {rows});
-    add("nll_loss.bwd", "nll_loss_bwd", [=] {
-      Vec d(static_cast<size_t>(rows * cols));
-      const float one = 1.0f;
-      kernel<OpKind::NllLossBwd>(Device::CPU)(&one, target.data(), d.data(), rows, cols, rows);
-      return d;
+    add("nll_loss.bwd", "nll_loss_bwd", [=](Device d) {
+      DeviceBuffers io(d);
+      float* dlogp = io.out(rows * cols);
+      kernel<OpKind::NllLossBwd>(d)(io.in(Vec{1.0f}), io.in(target), dlogp, rows, cols, rows);  // dloss: on the device
+      return io.back(dlogp);
     }, ref::nll_loss_bwd(1.0, target, rows, cols));
   }
 
@@ -202,30 +233,32 @@ class PassMaker {
     const Vec p = U(n, -0.056f, 0.056f), v = U(n, -0.01f, 0.01f), gr = U(n, -0.01f, 0.01f);
     std::vector<double> r(static_cast<size_t>(n));
     for (size_t i = 0; i < r.size(); ++i) r[i] = double(p[i]) - 0.01 * (0.5 * double(v[i]) + double(gr[i]));
-    add("sgd_update fc1.weight", "sgd_update", [=] {
-      Vec pp = p, vv = v;
-      kernel<OpKind::SgdUpdate>(Device::CPU)(pp.data(), vv.data(), gr.data(), 0.01f, 0.5f, n);
-      return pp;
+    add("sgd_update fc1.weight", "sgd_update", [=](Device d) {
+      DeviceBuffers io(d);
+      float* pp = io.inout(p);  // fresh copies each run: the update writes them
+      kernel<OpKind::SgdUpdate>(d)(pp, io.inout(v), io.in(gr), 0.01f, 0.5f, n);
+      return io.back(pp);
     }, r);
     const i64 m = N_ * 10 * 24 * 24;
     const Vec x = U(m, -1.0f, 1.0f);
     const ExactSum ex = exact_sum(x.data(), x.size());
     double abs_sum = 0;
     for (float f : x) abs_sum += std::fabs(double(f));
-    add("sum (conv1 output size)", "sum", [=] {
-      Vec y(1);
-      kernel<OpKind::Sum>(Device::CPU)(x.data(), m, y.data());
-      return y;
+    add("sum (conv1 output size)", "sum", [=](Device d) {
+      DeviceBuffers io(d);
+      float* y = io.out(1);
+      kernel<OpKind::Sum>(d)(io.in(x), m, y);
+      return io.back(y);
     }, {ex.to_double()}, {abs_sum}, {m});
   }
 
  private:
   Vec U(i64 n, float lo, float hi) { return test::stream_values(seed_, ++stream_, n, lo, hi); }
-  void add(std::string name, std::string op, std::function<Vec()> run, std::vector<double> ref,
+  void add(std::string name, std::string op, std::function<Vec(Device)> run, std::vector<double> ref,
            std::vector<double> abs_sum = {}, std::vector<std::int64_t> terms = {}) {
     passes_.push_back({std::move(name), std::move(op), std::move(run), std::move(ref), std::move(abs_sum), std::move(terms)});
   }
-  void add_sums(std::string name, std::string op, std::function<Vec()> run, const ref::RefSums& r) {
+  void add_sums(std::string name, std::string op, std::function<Vec(Device)> run, const ref::RefSums& r) {
     add(std::move(name), std::move(op), std::move(run), r.value, r.abs_sum, r.terms);
   }
 
@@ -244,24 +277,8 @@ std::vector<Pass> make_passes(i64 N, std::uint64_t seed) {
   return m.take();
 }
 
-struct Config {
-  Mode mode;
-  int threads, rep;
-  std::string label() const { return fmt::format("{} {}t #{}", mode == Mode::Fast ? "fast" : "det", threads, rep); }
-};
-
-struct Outcome {
-  Config cfg;
-  std::uint64_t hash;
-  std::int64_t max_ulp_ref = 0, differ_det = 0, max_ulp_det = 0;
-  double mean_ulp_ref = 0, median_ulp_ref = 0, frac_rounded = 0, max_rel = 0;
-  double max_over_bound = -1;  // max |y - r| / (2 n u sum|terms|); -1: no bound
-  std::int64_t over_bound = 0;  // elements outside 2 n u sum|terms| (-1: no bound)
-  std::array<std::int64_t, kBinCount> hist{};
-};
-
 // One run of one pass compared element by element with the float64 reference and with the
-// deterministic 1-thread result `det1`.
+// CPU deterministic result `det1`.
 Outcome measure(const Pass& pass, const Config& c, const Vec& y, const Vec& det1) {
   Outcome oc{c, test::bits_digest(y)};
   double sum_ulp = 0, max_ref = 0;
@@ -279,6 +296,7 @@ Outcome measure(const Pass& pass, const Config& c, const Vec& y, const Vec& det1
     const std::int64_t ud = ulp_diff(y[i], det1[i]);
     oc.differ_det += ud != 0;
     oc.max_ulp_det = std::max(oc.max_ulp_det, std::abs(ud));
+    oc.bits_differ_det += std::bit_cast<std::uint32_t>(y[i]) != std::bit_cast<std::uint32_t>(det1[i]);
     if (!pass.abs_sum.empty()) {
       const double bound = test::chain_bound(double(pass.terms[i]), pass.abs_sum[i]);
       const double err = std::fabs(double(y[i]) - pass.ref[i]);
@@ -299,19 +317,19 @@ struct KernelFiles {
   Csv res, hist;
   explicit KernelFiles(const std::string& out)
       : res(out + "/kernels_results.csv",
-            {"pass", "op", "mode", "threads", "rep", "outputs", "max_ulp_vs_ref", "mean_ulp_vs_ref", "median_ulp_vs_ref",
-             "frac_correctly_rounded", "max_rel_err", "outside_bound", "max_err_over_bound", "differ_from_det1",
-             "max_ulp_vs_det1", "bits_hash"}),
-        hist(out + "/kernels_hist.csv", {"pass", "mode", "threads", "rep", "bin", "count"}) {}
+            {"pass", "op", "mode", "device", "threads", "rep", "outputs", "max_ulp_vs_ref", "mean_ulp_vs_ref",
+             "median_ulp_vs_ref", "frac_correctly_rounded", "max_rel_err", "outside_bound", "max_err_over_bound",
+             "bits_differ_from_det1", "differ_from_det1", "max_ulp_vs_det1", "bits_hash"}),
+        hist(out + "/kernels_hist.csv", {"pass", "mode", "device", "threads", "rep", "bin", "count"}) {}
   void write(const Pass& pass, const Outcome& oc, size_t outputs) {
     const Config& c = oc.cfg;
-    res << pass.name << pass.op << std::string(mode_name(c.mode)) << c.threads << c.rep
-        << static_cast<std::int64_t>(outputs) << oc.max_ulp_ref << oc.mean_ulp_ref << oc.median_ulp_ref
-        << oc.frac_rounded << oc.max_rel << oc.over_bound << oc.max_over_bound << oc.differ_det << oc.max_ulp_det
-        << fmt::format("{:016x}", oc.hash);
+    const std::string mode(mode_name(c.mode)), device(device_name(c.device));
+    res << pass.name << pass.op << mode << device << c.threads << c.rep << static_cast<std::int64_t>(outputs)
+        << oc.max_ulp_ref << oc.mean_ulp_ref << oc.median_ulp_ref << oc.frac_rounded << oc.max_rel << oc.over_bound
+        << oc.max_over_bound << oc.bits_differ_det << oc.differ_det << oc.max_ulp_det << fmt::format("{:016x}", oc.hash);
     res.end_row();
     for (int b = 0; b < kBinCount; ++b) {
-      hist << pass.name << std::string(mode_name(c.mode)) << c.threads << c.rep << kBins[b] << oc.hist[static_cast<size_t>(b)];
+      hist << pass.name << mode << device << c.threads << c.rep << kBins[b] << oc.hist[static_cast<size_t>(b)];
       hist.end_row();
     }
   }
@@ -321,68 +339,52 @@ struct KernelFiles {
   }
 };
 
-// What the findings say, accumulated over the passes.
-struct Findings {
-  int det_constant = 0, fast_differs_det = 0, fast_varies = 0;
-  std::vector<std::string> det_varying, fast_varying_names, fast_diff_names;
-  std::int64_t det_worst = 0, fast_worst = 0;
-  double det_worst_bound = -1, fast_worst_bound = -1;
-};
-
-// Folds every run of one pass into its table row and into the findings.
-std::vector<std::string> summarize(const Pass& pass, const std::vector<Outcome>& outs, size_t outputs, Findings& f) {
-  std::set<std::uint64_t> det_h, fast_h;
-  std::int64_t det_max = 0, fast_max = 0, fast_diff = 0, fast_ulp_det = 0, over = 0;
-  double det_med = 0, fast_med = 0, det_bound = -1, fast_bound = -1;
-  const bool has_bound = !pass.abs_sum.empty();
-  for (const Outcome& oc : outs) {
-    if (oc.cfg.mode == Mode::Deterministic) {
-      det_h.insert(oc.hash);
-      det_max = std::max(det_max, oc.max_ulp_ref);
-      det_med = std::max(det_med, oc.median_ulp_ref);
-      det_bound = std::max(det_bound, oc.max_over_bound);
-    } else {
-      fast_h.insert(oc.hash);
-      fast_max = std::max(fast_max, oc.max_ulp_ref);
-      fast_med = std::max(fast_med, oc.median_ulp_ref);
-      fast_bound = std::max(fast_bound, oc.max_over_bound);
-      fast_diff = std::max(fast_diff, oc.differ_det);
-      fast_ulp_det = std::max(fast_ulp_det, oc.max_ulp_det);
-    }
-    if (has_bound) over += oc.over_bound;
-  }
-  f.det_worst = std::max(f.det_worst, det_max);
-  f.fast_worst = std::max(f.fast_worst, fast_max);
-  f.det_worst_bound = std::max(f.det_worst_bound, det_bound);
-  f.fast_worst_bound = std::max(f.fast_worst_bound, fast_bound);
-  if (det_h.size() == 1) ++f.det_constant; else f.det_varying.push_back(pass.name);
-  if (fast_diff > 0) ++f.fast_differs_det, f.fast_diff_names.push_back(pass.name);
-  if (fast_h.size() > 1) ++f.fast_varies, f.fast_varying_names.push_back(pass.name);
-  auto ratio = [](double r) { return r < 0 ? std::string("n/a") : fmt_g(r, 2); };
-  return {"`" + pass.name + "`", std::to_string(outputs), std::to_string(det_h.size()),
-          std::to_string(fast_h.size()), fmt_g(det_med), fmt_g(fast_med), std::to_string(det_max),
-          std::to_string(fast_max), ratio(det_bound), ratio(fast_bound), std::to_string(fast_diff),
-          std::to_string(fast_ulp_det), has_bound ? (over == 0 ? "all" : fmt::format("{} outside", over)) : "n/a"};
+// One run of one pass in configuration `c`: the one place a pass runs, on either device.
+Vec run_pass(const Pass& pass, const Config& c) {
+  ModeGuard mode(c.mode);
+  if (c.device != Device::CPU) return pass.run(c.device);  // the host's thread count plays no part
+  ThreadCountGuard threads(c.threads);
+  return pass.run(Device::CPU);
 }
 
+// The configurations: CPU det and fast at every thread count and repeat (det at the first
+// thread count, rep 1, first: the `det1` every run is compared with), then on CUDA det and
+// fast `reps` times each when the study runs there.
+std::vector<Config> make_configs(const std::vector<int>& threads, int reps, Device device) {
+  std::vector<Config> configs;
+  for (Mode m : {Mode::Deterministic, Mode::Fast})
+    for (int t : threads)
+      for (int r = 1; r <= reps; ++r) configs.push_back({Device::CPU, m, t, r});
+  if (device == Device::CUDA)
+    for (Mode m : {Mode::Deterministic, Mode::Fast})
+      for (int r = 1; r <= reps; ++r) configs.push_back({Device::CUDA, m, 0, r});
+  return configs;
+}
+
+struct Tables {
+  std::vector<std::vector<std::string>> cpu, cuda;
+};
+
 // Every run of every pass; returns the per-pass table rows.
-std::vector<std::vector<std::string>> run_passes(const std::vector<Pass>& passes, const std::vector<Config>& configs,
-                                                 KernelFiles& files, Findings& f) {
-  std::vector<std::vector<std::string>> rows;
+Tables run_passes(const std::vector<Pass>& passes, const std::vector<Config>& configs, KernelFiles& files,
+                  Findings& f) {
+  Tables tables;
   for (const Pass& pass : passes) {
     std::vector<Outcome> outs;
     Vec det1;
     for (const Config& c : configs) {
-      ThreadCountGuard threads(c.threads);
-      ModeGuard mode(c.mode);
-      const Vec y = pass.run();
-      if (det1.empty()) det1 = y;  // configs start with det at the first thread count, rep 1
+      const Vec y = run_pass(pass, c);
+      if (det1.empty()) det1 = y;
+      LS_CHECK(y.size() == det1.size(), ShapeError, "study kernels: ", pass.name, " gave ", y.size(), " outputs in ",
+               c.label(), ", ", det1.size(), " in ", configs[0].label());
       outs.push_back(measure(pass, c, y, det1));
       files.write(pass, outs.back(), y.size());
     }
-    rows.push_back(summarize(pass, outs, det1.size(), f));
+    PassRows rows = summarize(pass.name, !pass.abs_sum.empty(), outs, det1.size(), f);
+    tables.cpu.push_back(std::move(rows.cpu));
+    if (!rows.cuda.empty()) tables.cuda.push_back(std::move(rows.cuda));
   }
-  return rows;
+  return tables;
 }
 
 void write_intro(Report& rep, const StudyOptions& o, i64 N, const std::vector<int>& threads, int reps) {
@@ -396,74 +398,49 @@ void write_intro(Report& rep, const StudyOptions& o, i64 N, const std::vector<in
       "number of float32 values between them; 0 = correctly rounded) and with the deterministic 1-thread result "
       "(`det 1t #1`). For sums the bound `2 n 2^-24 sum|terms|` of the test suite is also checked.",
       N, threads.size(), join(counts, ", "), reps));
-  if (cuda_available())
-    rep.para("A CUDA backend is registered, but this study runs the CPU kernels only; GPU rows are not included.");
-  else
-    rep.para("GPU: not measured; this build has no CUDA backend (no CUDA kernels are registered).");
+  rep.para(gpu_paragraph(o.device == Device::CUDA, cuda_available(), reps));
 }
 
-void write_findings(Report& rep, const Findings& f, size_t P, size_t thread_counts, int reps) {
-  const size_t per_mode = thread_counts * static_cast<size_t>(reps);
-  rep.heading("Findings");
-  rep.line(fmt::format("- Deterministic mode: {} of {} passes gave one identical result (same bits) across all {} runs "
-                       "({} thread counts x {} repeats){}.",
-                       f.det_constant, P, per_mode, thread_counts, reps,
-                       f.det_varying.empty() ? "" : "; varying: " + join(f.det_varying, ", ")));
-  rep.line(fmt::format("- Fast mode: {} of {} passes differed from the deterministic result in at least one run{}; {} of {} "
-                       "gave more than one distinct result across its {} runs{}.",
-                       f.fast_differs_det, P, f.fast_diff_names.empty() ? "" : " (" + join(f.fast_diff_names, ", ") + ")",
-                       f.fast_varies, P, per_mode,
-                       f.fast_varying_names.empty() ? "" : " (" + join(f.fast_varying_names, ", ") + ")"));
-  rep.line(fmt::format("- Accuracy: the largest distance from the float64 reference was {} ulp in deterministic mode and {} "
-                       "ulp in fast mode (any pass, any run; near-zero outputs dominate this); measured against the error "
-                       "bound 2 n 2^-24 sum|terms|, the worst error was {} of the bound in deterministic mode and {} in "
-                       "fast mode.",
-                       f.det_worst, f.fast_worst, fmt_g(f.det_worst_bound, 2), fmt_g(f.fast_worst_bound, 2)));
-  if (f.fast_differs_det == 0)
-    rep.line("- Fast mode ran exactly the deterministic kernels' arithmetic here: either no fast kernels are registered in "
-             "this build (fast mode then falls back to the deterministic ones) or they reproduced the canonical order.");
-  rep.line("");
+void write_tables(Report& rep, const Tables& tables) {
+  rep.heading("Per pass");
+  rep.para("Columns: distinct results over all runs of a mode; median and max ulp from the float64 reference (worst run; "
+           "max ulp is dominated by outputs near zero, where cancellation leaves few significant bits); worst error "
+           "as a fraction of the bound 2 n 2^-24 sum|terms|; elements differing from `det 1t #1` and by how many ulp.");
+  rep.table(cpu_table_header(), tables.cpu);
+  if (tables.cuda.empty()) return;
+  rep.heading("Per pass on CUDA");
+  rep.para("The same inputs through the CUDA kernels. `CUDA det bits = CPU det`: every output element of every CUDA det "
+           "run has the bits of the CPU's `det 1t #1`; other columns as above, against the same `det 1t #1`.");
+  rep.table(cuda_table_header(), tables.cuda);
 }
 
 }  // namespace
 
 int run_kernels(const StudyOptions& o) {
+  require_device(o, "kernels");  // before anything is written: no partial report
   const auto t0 = std::chrono::steady_clock::now();
   const i64 N = o.quick ? 16 : 64;
   const std::vector<int> threads = !o.threads.empty() ? o.threads : std::vector<int>{1, 2, 3, 4};
   const int reps = o.runs > 0 ? o.runs : 3;
+  const std::vector<Config> configs = make_configs(threads, reps, o.device);
+  const std::vector<Pass> passes = make_passes(N, o.seed);
   std::filesystem::create_directories(o.out);
 
-  std::vector<Config> configs;
-  for (Mode m : {Mode::Deterministic, Mode::Fast})
-    for (int t : threads)
-      for (int r = 1; r <= reps; ++r) configs.push_back({m, t, r});
-
   KernelFiles files(o.out);
+  Findings f;
+  const Tables tables = run_passes(passes, configs, files, f);
+  files.close();
   Report rep("lockstep study kernels: deterministic and fast kernels against float64");
   write_intro(rep, o, N, threads, reps);
-  const std::vector<Pass> passes = make_passes(N, o.seed);
-  Findings f;
-  const auto rows = run_passes(passes, configs, files, f);
   write_findings(rep, f, passes.size(), threads.size(), reps);
-  rep.heading("Per pass");
-  rep.para("Columns: distinct results over all runs of a mode; median and max ulp from the float64 reference (worst run; "
-           "max ulp is dominated by outputs near zero, where cancellation leaves few significant bits); worst error "
-           "as a fraction of the bound 2 n 2^-24 sum|terms|; elements differing from `det 1t #1` and by how many ulp.");
-  rep.table({"pass", "outputs", "det distinct", "fast distinct", "det median ulp", "fast median ulp", "det max ulp",
-             "fast max ulp", "det err/bound", "fast err/bound", "fast elements != det (max)", "fast max ulp vs det",
-             "within bound (all runs)"},
-            rows);
-  files.close();
+  write_tables(rep, tables);
   const std::string plots = add_plots(
       rep, "kernels", o.out,
       {{"kernels_ulp_hist.png", "Histogram of the ULP distance from the float64 reference, per pass: deterministic (all runs) vs fast (per thread count)"},
        {"kernels_vs_det.png", "Elements differing from the deterministic 1-thread result, per pass and run"}});
   const size_t P = passes.size(), per_mode = threads.size() * static_cast<size_t>(reps);
   finish_report(rep, "kernels", o.out, "`kernels_results.csv` (one row per pass and run), `kernels_hist.csv` (ULP histograms).",
-                t0, plots,
-                {fmt::format("deterministic: {} of {} passes identical across {} runs; fast: {} of {} differ from det, {} of {} vary",
-                             f.det_constant, P, per_mode, f.fast_differs_det, P, f.fast_varies, P)});
+                t0, plots, console_lines(f, P, per_mode, reps));
   return 0;
 }
 

@@ -3,7 +3,8 @@
 // batches, each compared after every step with the reference run (the first deterministic
 // one): loss, L2 and max-abs parameter distance, bitwise equality. Plus the one-bit
 // experiment: the reference run with the lowest mantissa bit of one fc1 weight flipped before
-// step 0, trained deterministically.
+// step 0, trained deterministically. With --device cuda the reference stays a deterministic
+// CPU run and every other run trains on the GPU (tools/study/training_runs.h).
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -24,6 +25,7 @@
 #include "tools/lockstep/process_settings.h"
 #include "tools/study/report.h"
 #include "tools/study/study.h"
+#include "tools/study/training_runs.h"
 
 namespace lockstep::study {
 namespace {
@@ -135,43 +137,22 @@ class BatchSource {
   i64 order_epoch_ = -1;
 };
 
-struct Run {
-  std::string name, kind;  // kind: ref | det | fast | onebit
-  Mode mode = Mode::Deterministic;
-  int threads = 1;
-  std::unique_ptr<nn::Module> net;
-  std::unique_ptr<nn::SGD> opt;
-  i64 first_diff = -1, first_loss_diff = -1;
-  float loss = 0;
-  double l2 = 0, maxabs = 0;
-  std::vector<double> l2_history;
-  nn::EvalResult eval;
-};
-
-// Deterministic run 1 is the reference; run r of a mode uses threads[(r-1) % T]; the one-bit run is last.
-std::vector<Run> make_runs(const Sizes& sizes, const nn::Recipe& recipe) {
-  std::vector<Run> runs;
-  auto add = [&](std::string name, std::string kind, Mode m, int t) {
-    Run r;
-    r.name = std::move(name);
-    r.kind = std::move(kind);
-    r.mode = m;
-    r.threads = t;
+// Each run's model and optimiser, initialised on the host from the recipe's seed.
+void build_models(std::vector<Run>& runs, const nn::Recipe& recipe) {
+  for (Run& r : runs) {
     r.net = nn::make_model(recipe);
     r.opt = std::make_unique<nn::SGD>(r.net->parameters(), recipe.lr, recipe.momentum);
-    runs.push_back(std::move(r));
-  };
-  const std::vector<int>& threads = sizes.threads;
-  for (int r = 0; r < sizes.runs; ++r) {
-    const int t = threads[static_cast<size_t>(r) % threads.size()];
-    add(fmt::format("det-{}-{}t", r + 1, t), r == 0 ? "ref" : "det", Mode::Deterministic, t);
   }
-  for (int r = 0; r < sizes.runs; ++r) {
-    const int t = threads[static_cast<size_t>(r) % threads.size()];
-    add(fmt::format("fast-{}-{}t", r + 1, t), "fast", Mode::Fast, t);
+}
+
+// Moves each run's parameters and momentum buffers to its device, as `lockstep train` does:
+// initialised (and the one bit flipped) on the host, then moved, so every device starts from
+// the same bits.
+void move_to_devices(std::vector<Run>& runs) {
+  for (Run& r : runs) {
+    nn::move_to_device(r.net->parameters(), r.device);
+    nn::move_to_device(r.opt->momentum_buffers(), r.device);
   }
-  add(fmt::format("onebit-{}t", threads[0]), "onebit", Mode::Deterministic, threads[0]);
-  return runs;
 }
 
 struct BitFlip {
@@ -191,9 +172,13 @@ BitFlip flip_lowest_bit(Run& r) {
   return flip;
 }
 
+// Every parameter's values on the host (copied back from a device).
 std::vector<float> flat_params(const nn::Module& m) {
   std::vector<float> v;
-  for (const auto& p : m.parameters()) v.insert(v.end(), p.tensor.data<float>(), p.tensor.data<float>() + p.tensor.numel());
+  for (const auto& p : m.parameters()) {
+    const Tensor host = p.tensor.to(Device::CPU);  // the tensor itself when already there
+    v.insert(v.end(), host.data<float>(), host.data<float>() + host.numel());
+  }
   return v;
 }
 
@@ -202,12 +187,6 @@ std::uint64_t hash_of(const std::vector<float>& v) {
   for (float f : v) h = (h ^ std::bit_cast<std::uint32_t>(f)) * 1099511628211ull;
   return h;
 }
-
-// How often runs of one mode disagreed with each other.
-struct Agreement {
-  i64 fast_disagree_steps = 0, det_disagree_steps = 0;  // steps after which runs of one mode were not all equal
-  i64 fast_first_disagree = -1;
-};
 
 // After step `step`: each run's distance to the reference, written to the steps CSV.
 void compare_with_reference(std::vector<Run>& runs, i64 step, Csv& csv, Agreement& agreement) {
@@ -234,7 +213,8 @@ void compare_with_reference(std::vector<Run>& runs, i64 step, Csv& csv, Agreemen
       r.first_loss_diff = step;
     if (r.kind == "fast") fast_h.insert(hash_of(p));
     if (r.kind == "ref" || r.kind == "det") det_h.insert(hash_of(p));
-    csv << r.name << r.kind << std::string(mode_name(r.mode)) << r.threads << static_cast<std::int64_t>(step + 1)
+    csv << r.name << r.kind << std::string(mode_name(r.mode)) << std::string(device_name(r.device)) << r.threads
+        << static_cast<std::int64_t>(step + 1)
         << static_cast<double>(r.loss) << r.l2 << r.maxabs << (ref_norm > 0 ? r.l2 / ref_norm : 0.0)
         << static_cast<std::int64_t>(equal);
     csv.end_row();
@@ -246,26 +226,46 @@ void compare_with_reference(std::vector<Run>& runs, i64 step, Csv& csv, Agreemen
   if (det_h.size() > 1) ++agreement.det_disagree_steps;
 }
 
+// A batch (or the test set) on the host, and a copy on the GPU made when a run there needs it.
+class OnDevices {
+ public:
+  explicit OnDevices(nn::Batch host) : host_(std::move(host)) {}
+  const nn::Batch& on(Device d) {
+    if (d == Device::CPU) return host_;
+    if (!device_.x.defined()) device_ = {host_.x.to(d), host_.y.to(d)};
+    return device_;
+  }
+
+ private:
+  nn::Batch host_, device_;
+};
+
+// One training step of one run, on its device: the one place a run trains.
+void step_run(Run& r, OnDevices& batch, i64 step) {
+  ModeGuard g(r.mode);
+  if (r.device == Device::CPU) set_num_threads(r.threads);  // the host's thread count plays no part on a GPU
+  r.loss = nn::train_step(*r.net, *r.opt, batch.on(r.device), step);
+}
+
 Agreement train_runs(std::vector<Run>& runs, BatchSource& batches, i64 steps, Csv& csv) {
   Agreement agreement;
   for (i64 step = 0; step < steps; ++step) {
-    const nn::Batch batch = batches.at(step);
-    for (Run& r : runs) {
-      set_num_threads(r.threads);
-      ModeGuard g(r.mode);
-      r.loss = nn::train_step(*r.net, *r.opt, batch, step);
-    }
+    OnDevices batch(batches.at(step));
+    for (Run& r : runs) step_run(r, batch, step);
     compare_with_reference(runs, step, csv, agreement);
   }
   return agreement;
 }
 
 void evaluate_runs(std::vector<Run>& runs, const StudyData& data, i64 batch_size, Csv& csv) {
+  OnDevices test({data.test_x, data.test_y});
   for (Run& r : runs) {
-    set_num_threads(r.threads);
+    if (r.device == Device::CPU) set_num_threads(r.threads);
     ModeGuard g(r.mode);
-    r.eval = nn::evaluate(*r.net, data.test_x, data.test_y, batch_size);
-    csv << r.name << r.kind << std::string(mode_name(r.mode)) << r.threads << static_cast<std::int64_t>(r.first_diff)
+    const nn::Batch& t = test.on(r.device);
+    r.eval = nn::evaluate(*r.net, t.x, t.y, batch_size);
+    csv << r.name << r.kind << std::string(mode_name(r.mode)) << std::string(device_name(r.device)) << r.threads
+        << static_cast<std::int64_t>(r.first_diff)
         << static_cast<std::int64_t>(r.first_loss_diff) << r.l2 << r.maxabs << static_cast<double>(r.loss)
         << static_cast<std::int64_t>(r.eval.correct) << static_cast<std::int64_t>(r.eval.total) << r.eval.accuracy()
         << nn::fingerprint(*r.net);
@@ -280,22 +280,6 @@ std::string join_each(const std::vector<T>& items, F text) {
   return join(s, ", ");
 }
 
-std::vector<const Run*> runs_of(const std::vector<Run>& runs, std::initializer_list<const char*> kinds) {
-  std::vector<const Run*> v;
-  for (const Run& r : runs)
-    for (const char* k : kinds)
-      if (r.kind == k) v.push_back(&r);
-  return v;
-}
-
-// Steps 1, 10, 100, S/2, S that exist, in order, once each: where the report samples distances.
-std::vector<i64> mark_steps(i64 steps) {
-  std::vector<i64> marks;
-  for (i64 s : {i64(1), i64(10), i64(100), steps / 2, steps})
-    if (s >= 1 && s <= steps && (marks.empty() || s > marks.back())) marks.push_back(s);
-  return marks;
-}
-
 // What a report needs beyond the runs: the sizes, the agreement counts, the bit flip, the data.
 struct Outcome {
   const Sizes& sizes;
@@ -304,47 +288,6 @@ struct Outcome {
   const StudyData& data;
   const nn::Recipe& recipe;
 };
-
-void report_mode_findings(Report& rep, const std::vector<Run>& runs, const Outcome& out) {
-  const auto det = runs_of(runs, {"ref", "det"}), fast = runs_of(runs, {"fast"});
-  const i64 S = out.sizes.steps;
-  int det_same = 0;
-  for (const Run* r : det) det_same += r->first_diff < 0;
-  rep.line(fmt::format("- Deterministic mode: {} of {} runs (thread counts {}) had bitwise the same parameters as the "
-                       "reference after every one of the {} steps{}.",
-                       det_same, det.size(), join_each(det, [](const Run* r) { return std::to_string(r->threads); }), S,
-                       out.agreement.det_disagree_steps
-                           ? fmt::format("; deterministic runs disagreed after {} steps", out.agreement.det_disagree_steps)
-                           : ""));
-  int fast_diff = 0;
-  i64 earliest = -1;
-  double max_l2 = 0;
-  for (const Run* r : fast) {
-    if (r->first_diff >= 0) {
-      ++fast_diff;
-      earliest = earliest < 0 ? r->first_diff : std::min(earliest, r->first_diff);
-    }
-    max_l2 = std::max(max_l2, r->l2);
-  }
-  if (fast_diff == 0)
-    rep.line(fmt::format("- Fast mode: all {} fast runs stayed bitwise equal to the reference for all {} steps (in this "
-                         "build fast mode ran the same arithmetic as deterministic mode for this network).",
-                         fast.size(), S));
-  else
-    rep.line(fmt::format("- Fast mode: {} of {} fast runs left the reference, the earliest after step {}; the largest "
-                         "final L2 distance was {}. The fast runs differed from each other after {} of {} steps{}.",
-                         fast_diff, fast.size(), earliest, fmt_g(max_l2), out.agreement.fast_disagree_steps, S,
-                         out.agreement.fast_first_disagree > 0
-                             ? fmt::format(" (first after step {})", out.agreement.fast_first_disagree)
-                             : ""));
-  // Growth: the largest fast distance at a few steps.
-  auto largest_at = [&](i64 s) {
-    double m = 0;
-    for (const Run* r : fast) m = std::max(m, r->l2_history[static_cast<size_t>(s - 1)]);
-    return fmt::format("{} after step {}", fmt_g(m), s);
-  };
-  if (fast_diff > 0) rep.line("- Largest fast-run L2 distance to the reference: " + join_each(mark_steps(S), largest_at) + ".");
-}
 
 void report_accuracy_and_bit_flip(Report& rep, const std::vector<Run>& runs, const Outcome& out) {
   std::vector<double> acc_det, acc_fast;
@@ -372,25 +315,21 @@ void report_setup(Report& rep, const StudyOptions& o, const std::vector<Run>& ru
                        o.quick ? ", quick variant" : ""));
   rep.para(fmt::format(
       "The reference CNN (PyTorch's MNIST example: batch {}, lr {}, momentum {}, dropout {}) trained for {} steps on {}. "
-      "{} deterministic and {} fast runs, thread counts cycling through {{{}}}, all from the same seed and fed the same "
-      "batches; the first deterministic run (`{}`) is the reference every run is compared with after every step "
-      "(L2 and max-abs distance over all {} parameters, and bitwise equality). GPU: {}.",
+      "{} (L2 and max-abs distance over all {} parameters, and bitwise equality).",
       out.recipe.batch_size, out.recipe.lr, out.recipe.momentum, out.recipe.dropout ? "on" : "off", out.sizes.steps,
-      out.data.note, out.sizes.runs, out.sizes.runs, join_each(out.sizes.threads, [](int t) { return std::to_string(t); }),
-      runs[0].name, flat_params(*runs[0].net).size(),
-      cuda_available() ? "a CUDA backend is registered but this study trains on the CPU only"
-                       : "not measured (this build has no CUDA backend)"));
+      out.data.note, runs_description(runs, out.sizes.threads, out.sizes.runs), flat_params(*runs[0].net).size()));
+  rep.para(training_gpu_paragraph(runs, cuda_available()));
 }
 
 void report_runs_table(Report& rep, const std::vector<Run>& runs) {
   std::vector<std::vector<std::string>> rows;
   for (const Run& r : runs)
-    rows.push_back({"`" + r.name + "`", r.kind, std::to_string(r.threads),
+    rows.push_back({"`" + r.name + "`", r.kind, where(r),
                     r.first_diff < 0 ? "never" : std::to_string(r.first_diff), fmt_g(r.l2), fmt_g(r.maxabs),
                     fmt::format("{:.4f}", r.loss),
                     fmt::format("{}/{} ({})", r.eval.correct, r.eval.total, fmt_pct(r.eval.accuracy()))});
   rep.heading("Runs");
-  rep.table({"run", "kind", "threads", "first step differing from reference", "final L2 to reference", "final max-abs",
+  rep.table({"run", "kind", "device, threads", "first step differing from reference", "final L2 to reference", "final max-abs",
              "last loss", "test accuracy"},
             rows);
 }
@@ -411,6 +350,7 @@ void report_plots_and_files(Report& rep, const std::string& out_dir, const std::
 }  // namespace
 
 int run_training(const StudyOptions& o) {
+  require_device(o, "training");  // before anything is written: no partial report
   const auto t0 = std::chrono::steady_clock::now();
   const cli::ProcessSettingsGuard restore_settings;  // the thread count changes run by run
   nn::Recipe recipe = nn::reference_mnist();
@@ -419,13 +359,15 @@ int run_training(const StudyOptions& o) {
   fs::create_directories(o.out);
   const StudyData data = load_data(o, recipe, sizes.test_limit);
   BatchSource batches(data, recipe);
-  std::vector<Run> runs = make_runs(sizes, recipe);
+  std::vector<Run> runs = plan_runs(sizes.threads, sizes.runs, o.device);
+  build_models(runs, recipe);
   const BitFlip flip = flip_lowest_bit(runs.back());
+  move_to_devices(runs);
 
   Csv steps_csv(o.out + "/training_steps.csv",
-                {"run", "kind", "mode", "threads", "step", "loss", "l2_to_ref", "maxabs_to_ref", "rel_l2_to_ref", "bits_equal_ref"});
+                {"run", "kind", "mode", "device", "threads", "step", "loss", "l2_to_ref", "maxabs_to_ref", "rel_l2_to_ref", "bits_equal_ref"});
   const Agreement agreement = train_runs(runs, batches, sizes.steps, steps_csv);
-  Csv runs_csv(o.out + "/training_runs.csv", {"run", "kind", "mode", "threads", "first_diff_step", "first_loss_diff_step",
+  Csv runs_csv(o.out + "/training_runs.csv", {"run", "kind", "mode", "device", "threads", "first_diff_step", "first_loss_diff_step",
                                               "final_l2_to_ref", "final_maxabs_to_ref", "final_loss", "test_correct",
                                               "test_total", "accuracy", "fingerprint"});
   evaluate_runs(runs, data, recipe.test_batch_size, runs_csv);
@@ -437,7 +379,7 @@ int run_training(const StudyOptions& o) {
   Report rep("lockstep study training: how far do runs drift apart?");
   report_setup(rep, o, runs, out);
   rep.heading("Findings");
-  report_mode_findings(rep, runs, out);
+  for (const std::string& line : mode_findings(runs, sizes.steps, agreement)) rep.line(line);
   report_accuracy_and_bit_flip(rep, runs, out);
   rep.line("");
   report_runs_table(rep, runs);
@@ -447,6 +389,7 @@ int run_training(const StudyOptions& o) {
   rep.para(fmt::format("Run time {:.1f} s.", secs));
   rep.write(o.out + "/report.md");
   std::printf("study training: wrote %s/report.md (%.1f s)%s\n", o.out.c_str(), secs, data.synthetic ? " [synthetic data]" : "");
+  for (const std::string& line : training_console_lines(runs, sizes.steps)) std::printf("  %s\n", line.c_str());
   if (!plots.empty()) std::printf("  plots skipped: %s\n", plots.c_str());
   return 0;
 }
