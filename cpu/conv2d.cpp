@@ -96,16 +96,22 @@ void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, con
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     std::vector<float> xp(static_cast<size_t>(framed), 0.0f), yw(static_cast<size_t>(g.K * ldy));
     for (i64 n = lo; n < hi; ++n) {
-      for (i64 c = 0; c < g.C; ++c)
-        for (i64 h = 0; h < g.H; ++h)
-          std::copy_n(x + k::conv_x_index(g, n, c, h, 0), g.W, xp.data() + (c * Hp + h + g.pad) * Wp + g.pad);
+      // Without padding the framed plane is x itself; the tiles' reads past the sample land
+      // in the next one (dropped lanes), so only the last sample needs the copy's slack.
+      const float* xs = x + k::conv_x_index(g, n, 0, 0, 0);
+      if (g.pad != 0 || n + 1 == g.N) {
+        for (i64 c = 0; c < g.C; ++c)
+          for (i64 h = 0; h < g.H; ++h)
+            copy_row(x + k::conv_x_index(g, n, c, h, 0), g.W, xp.data() + (c * Hp + h + g.pad) * Wp + g.pad);
+        xs = xp.data();
+      }
       for (i64 k0 = 0; k0 < g.K; k0 += mr)
         dispatch_rows<kConvColsMR>(std::min<i64>(mr, g.K - k0), [&](auto MR) {
-          fwd_s1_block<MR.value, nr>(xp.data(), off.data(), w, b, g, k0, yw.data(), ldy);
+          fwd_s1_block<MR.value, nr>(xs, off.data(), w, b, g, k0, yw.data(), ldy);
         });
       float* yn = y + k::conv_y_index(g, n, 0, 0, 0);
       for (i64 kk = 0; kk < g.K; ++kk)
-        for (i64 p = 0; p < g.P; ++p) std::copy_n(yw.data() + kk * ldy + p * Wp, g.Q, yn + (kk * g.P + p) * g.Q);
+        for (i64 p = 0; p < g.P; ++p) copy_row(yw.data() + kk * ldy + p * Wp, g.Q, yn + (kk * g.P + p) * g.Q);
       if (g.pad == 0) continue;  // without padding no tap is skipped, so nothing can differ
       for (i64 kk = 0; kk < g.K; ++kk)
         for (i64 i = 0; i < g.P * g.Q; ++i)
@@ -167,7 +173,7 @@ void bwd_data_s1_block(const float* dyp, i64 Wp, const BwdDataRowTaps& taps, con
                                        k::IndexedB<float>{dyp + h * Wp + w0, t.off.data()}, t.count(), tile,
                                        kConvColsNR);
       const i64 nw = std::min<i64>(kConvColsNR, g.W - w0);
-      for (int m = 0; m < MR; ++m) std::copy_n(tile + m * kConvColsNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
+      for (int m = 0; m < MR; ++m) copy_row(tile + m * kConvColsNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
     }
   }
 }
@@ -214,7 +220,7 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
     for (i64 n = lo; n < hi; ++n) {
       for (i64 kk = 0; kk < g.K; ++kk)
         for (i64 p = 0; p < g.P; ++p)
-          std::copy_n(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
+          copy_row(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
       float* dxn = dx + k::conv_x_index(g, n, 0, 0, 0);
       if (g.C < kFewChannels) {
         const i64 htiles = row_tile_count(g.H, kConvColsMR);
