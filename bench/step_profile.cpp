@@ -22,6 +22,7 @@
 #include "core/mode.h"
 #include "core/transfer.h"
 #include "cpu/parallel.h"
+#include "cuda/device_facts.h"
 #include "nn/models.h"
 #include "nn/recipe.h"
 #include "nn/sgd.h"
@@ -102,6 +103,7 @@ void print_table(const Options& o, double total) {
               std::string(device_name(o.device)).c_str(), static_cast<long long>(o.batch), o.threads,
               std::string(mode_name(o.mode)).c_str(), o.steps, 1e6 * total / o.steps, double(o.batch) * o.steps / total,
               o.device == Device::CPU ? "" : " (synchronised after every kernel)");
+  if (o.device == Device::CUDA) std::printf("GPU: %s\n", cuda::describe(cuda::device_facts()).c_str());
   std::printf("%-20s %10s %10s %8s\n", "kernel", "us/step", "calls/step", "share");
   double kernels = 0, conv_linear = 0;
   for (size_t k : order) {

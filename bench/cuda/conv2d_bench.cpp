@@ -16,7 +16,10 @@ void run(Pass p, const DeviceInputs& d, const Conv2dCase& c, float* out) {
   else kernel<OpKind::Conv2dBwdWeight>(Device::CUDA)(dy, x, out, out + d.w.numel(), g);
 }
 
-void register_benchmarks() { register_device_pass_benchmarks<Conv2dCase>(kConv2d, run); }
+void register_benchmarks() {
+  add_device_context();
+  register_device_pass_benchmarks<Conv2dCase>(kConv2d, run);
+}
 
 }  // namespace
 }  // namespace lockstep::bench

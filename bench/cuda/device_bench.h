@@ -14,9 +14,17 @@
 #include "core/error.h"
 #include "core/transfer.h"
 #include "cuda/check.h"
+#include "cuda/device_facts.h"
 #include "cuda/runtime.h"
 
 namespace lockstep::bench {
+
+// The GPU in the run context ("gpu": cuda/device_facts.h's line, or "none: <why>"), which
+// tools/bench_table.py prints. Call from register_benchmarks().
+inline void add_device_context() {
+  const std::string why = device_unavailable_reason(Device::CUDA);
+  benchmark::AddCustomContext("gpu", why.empty() ? cuda::describe(cuda::device_facts()) : "none: " + why);
+}
 
 // False, with the benchmark skipped and the reason as its error, when no CUDA device is usable.
 inline bool device_usable(benchmark::State& state) {

@@ -15,7 +15,10 @@ void run(Pass p, const DeviceInputs& d, const LinearCase& c, float* out) {
   else kernel<OpKind::LinearBwdWeight>(Device::CUDA)(dy, x, out, out + d.w.numel(), c.g);
 }
 
-void register_benchmarks() { register_device_pass_benchmarks<LinearCase>(kLinear, run); }
+void register_benchmarks() {
+  add_device_context();
+  register_device_pass_benchmarks<LinearCase>(kLinear, run);
+}
 
 }  // namespace
 }  // namespace lockstep::bench

@@ -29,6 +29,7 @@ void bench_train_step(benchmark::State& state, Mode mode) {
 }
 
 void register_benchmarks() {
+  add_device_context();
   for (Mode mode : {Mode::Deterministic, Mode::Fast})
     register_benchmark(std::string("train_step/cuda/") + (mode == Mode::Deterministic ? "det" : "fast"),
                        [mode](benchmark::State& st) { bench_train_step(st, mode); }, {"batch"}, {{32}, {256}},
