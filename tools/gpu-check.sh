@@ -147,7 +147,8 @@ for mode in deterministic fast; do
     log="$logs/step_profile_cuda_${mode}_b$batch.txt"
     phase "step_profile $mode $batch" 120 "$log" "$build/bench/step_profile" --device cuda --mode "$mode" \
       --batch "$batch" --steps 200 --threads "$threads" || failed=1
-    profile_result+="$(grep -o '[0-9.]* us/step' "$log" | head -1 | sed "s/^/${mode:0:4} b$batch: /"); "
+    us="$(grep -o '[0-9.]* us/step' "$log" | head -1)"
+    profile_result+="${mode:0:4} b$batch: ${us:-no result}; "
   done
 done
 
@@ -264,7 +265,7 @@ vs_torch="$(ratio "$det32" "$torch_b32")"
   echo "| 100-step fingerprint, cuda det == cpu det | equal | $fp100 | |"
   echo "| 4-epoch fingerprint, cuda det == cpu det | equal | $fp4ep; cuda det $(accuracy_of cuda_det_4ep) | |"
   echo "| 4 epochs, cuda fast | — | $(fingerprint_of cuda_fast_4ep), $(accuracy_of cuda_fast_4ep) | |"
-  echo "| PyTorch eager, Fashion-MNIST 1 epoch, batch 32 | — | $torch_b32 samples/s | |"
+  echo "| PyTorch eager, Fashion-MNIST 1 epoch, batch 32 | — | $torch_b32$([[ "$torch_b32" =~ ^[0-9.]+$ ]] && echo ' samples/s') | |"
   echo "| lockstep cuda det / PyTorch eager, batch 32 | > 1.00 | $vs_torch | $(awk -v v="$vs_torch" 'BEGIN { if (v !~ /^[0-9.]+$/) print "—"; else if (v + 0 > 1) print "yes"; else print "**no**" }') |"
   echo "| step_profile --device cuda (us/step) | — | $profile_result | |"
   echo "| nsys profile --stats=true | — | $nsys_result | |"
