@@ -119,14 +119,23 @@ home="$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" 2>
 if [ -n "$home" ] && [ "$(cd "$home" 2>/dev/null && pwd)" = "$root" ]; then
   phase tests 300 "$logs/ctest.log" ctest --test-dir "$build" -L cuda --output-on-failure --timeout 240
   tests_rc=$?
-  tests_line="$(grep -E 'tests passed|tests failed' "$logs/ctest.log" | tail -1)"
-  unexpected_skips="$(grep -E 'Skipped|Not Run' "$logs/ctest.log" | grep -vE "$expected_skips" | grep -c 'Test *#')"
+  # The op harness's CUDA cases carry the harness executable's label (cpu): run them by name.
+  phase "op harness on cuda" 240 "$logs/ctest_op_harness.log" ctest --test-dir "$build" -R 'OpHarness\.Cuda' \
+    --output-on-failure --timeout 200 || tests_rc=1
+  labelled="$(grep -E 'tests passed|tests failed' "$logs/ctest.log" | tail -1)"
+  harness="$(grep -E 'tests passed|tests failed' "$logs/ctest_op_harness.log" | tail -1)"
+  tests_line=""
+  [ -n "$labelled" ] && [ -n "$harness" ] && tests_line="-L cuda: $labelled; op harness on cuda: $harness"
+  unexpected_skips="$(cat "$logs/ctest.log" "$logs/ctest_op_harness.log" | grep -E 'Skipped|Not Run' |
+    grep -vE "$expected_skips" | grep -c 'Test *#')"
 else  # built in another checkout: ctest's files name its paths, so run the executables themselves
   # shellcheck disable=SC2016 # $1 is the inner shell's: the build directory
   phase tests 300 "$logs/ctest.log" bash -c 'rc=0; for t in "$1"/tests/cuda/cuda_*_test; do
-    echo "== $t"; "$t" || rc=1; done; exit $rc' _ "$build"
+    echo "== $t"; "$t" || rc=1; done
+    echo "== $1/tests/op_harness_test"; "$1"/tests/op_harness_test --gtest_filter="*OpHarness.Cuda*" || rc=1
+    exit $rc' _ "$build"
   tests_rc=$?
-  tests_line="$(grep -c '^== ' "$logs/ctest.log") CUDA test executables run directly, $(grep -oE '^\[  FAILED  \] [A-Za-z][A-Za-z0-9_./]*' "$logs/ctest.log" | sort -u | wc -l) failed"
+  tests_line="$(grep -c '^== ' "$logs/ctest.log") test executables run directly, $(grep -oE '^\[  FAILED  \] [A-Za-z][A-Za-z0-9_./]*' "$logs/ctest.log" | sort -u | wc -l) failed"
   unexpected_skips="$(grep -oE '^\[  SKIPPED \] [A-Za-z][A-Za-z0-9_./]*' "$logs/ctest.log" | sort -u | grep -vcE "$expected_skips")"
 fi
 tests_result="${tests_line:-no result}; unexpected skips: $unexpected_skips"
@@ -281,7 +290,7 @@ vs_torch="$(ratio "$det32" "$torch_b32")"
   echo "| check | target | measured | met |"
   echo "|---|---|---|:-:|"
   echo "| build (sm_$cc) | builds | $build_result | |"
-  echo "| \`ctest -L cuda\` | all pass, no skip but the no-GPU tests | $tests_result | |"
+  echo "| \`ctest -L cuda\`, the op harness's CUDA cases | all pass, no skip but the no-GPU tests | $tests_result | |"
   echo "| CUDA benchmarks | every variant validated | $bench_result | |"
   echo "| train step det/fast time, batch 32 (bench) | ≤ 1.15 | $r32 | $(at_most "$r32" 1.15) |"
   echo "| train step det/fast time, batch 256 (bench) | ≤ 1.15 | $r256 | $(at_most "$r256" 1.15) |"
