@@ -101,12 +101,19 @@ inline void set_flops(benchmark::State& state, double flops_per_iteration) {
       benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
-// Registers one benchmark, timed in real time, once per argument list in `args`.
+// How a benchmark's iterations are timed: the wall clock, or the body's own SetIterationTime
+// (the CUDA benchmarks time the device with CUDA events, bench/cuda/device_bench.h).
+enum class Timer { Real, Manual };
+
+// Registers one benchmark once per argument list in `args`.
 inline void register_benchmark(const std::string& name, std::function<void(benchmark::State&)> body,
                                const std::vector<std::string>& arg_names,
-                               const std::vector<std::vector<std::int64_t>>& args, benchmark::TimeUnit unit) {
+                               const std::vector<std::vector<std::int64_t>>& args, benchmark::TimeUnit unit,
+                               Timer timer = Timer::Real) {
   benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(name.c_str(), std::move(body));
-  b->ArgNames(arg_names)->Unit(unit)->UseRealTime();
+  b->ArgNames(arg_names)->Unit(unit);
+  if (timer == Timer::Real) b->UseRealTime();
+  else b->UseManualTime();
   for (const auto& a : args) b->Args(a);
 }
 

@@ -1,7 +1,7 @@
-// Installs the CUDA backend: its allocator, copier and device probe, and every kernel the op
-// table (core/op_table.h) flags for CUDA. Touches no CUDA runtime call: installing is
-// harmless without a GPU, and the first CUDA allocation or copy reports why no device is
-// usable (cuda/runtime.cpp).
+// Installs the CUDA backend: its allocator, copier, device probe, the kernel profile's wait
+// for the stream, and every kernel the op table (core/op_table.h) flags for CUDA. Touches no
+// CUDA runtime call: installing is harmless without a GPU, and the first CUDA allocation or
+// copy reports why no device is usable (cuda/runtime.cpp).
 #include "core/registry.h"
 #include "core/storage.h"
 #include "core/transfer.h"
@@ -31,6 +31,8 @@ void install_cuda_backend(Registry& r) {
   Storage::set_copier(cuda::copy_bytes);
   set_device_probe(Device::CUDA, cuda::unavailable_reason);
   set_device_unit_selector(Device::CUDA, cuda::select_device);
+  // While profiling, each kernel is timed to its end, not its launch (core/kernel_profile.h).
+  kernel_profile::set_finish_device_work(cuda::finish_queued_work);
 
 #define LS_CUDA_REGISTER(Kind, name, params, cpu_det, cpu_fast, cuda_det, cuda_fast) \
   LS_IF(cuda_det)(det<OpKind::Kind, cuda::name##_det>(r);)                           \

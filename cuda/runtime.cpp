@@ -2,6 +2,7 @@
 // the error reporting behind LS_CUDA_CHECK.
 #include "cuda/runtime.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -69,14 +70,23 @@ int select_device(int index) {
   return unit;
 }
 
+namespace {
+std::atomic<bool> g_stream_made{false};
+}  // namespace
+
 cudaStream_t stream() {
   static cudaStream_t s = [] {
     require_device();
     cudaStream_t created = nullptr;
     LS_CUDA_CHECK(cudaStreamCreate(&created));
+    g_stream_made.store(true);
     return created;
   }();
   return s;
+}
+
+void finish_queued_work() {
+  if (g_stream_made.load()) LS_CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 void* device_alloc(std::size_t bytes) {

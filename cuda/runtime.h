@@ -24,6 +24,10 @@ void require_device();
 int select_device(int index);
 
 cudaStream_t stream();
+// Waits for everything queued on the stream; nothing (and no CUDA call) when no stream was
+// made yet, so a process that never used the GPU may call it without one. The kernel
+// profile's "finish device work" hook (core/kernel_profile.h).
+void finish_queued_work();
 
 // Caching allocator (installed through Storage::set_allocator): sizes are rounded up to
 // 512 bytes and freed blocks are kept per size, so a training step calls no cudaMalloc

@@ -4,10 +4,12 @@ bench/*_bench into markdown tables of deterministic vs fast throughput.
 
   tools/bench_table.py conv2d.json linear.json gemm.json train_step.json > table.md
 
-Benchmark names are <op>/<device>/<variant>/<shape...>; variants det and fast (or eigen for
-the GEMM) are paired on everything else in the name. With --benchmark_repetitions the median
-aggregate is used; otherwise the mean of the iteration rows. A benchmark that failed its
-validation shows its error instead of a number. Python 3 standard library only.
+Benchmark names are <op>/<device>/<variant>/<shape>[/<arg>:<value>...] (device cpu or cuda,
+from bench/ and bench/cuda/); variants det and fast (or eigen for the GEMM) are paired on
+everything else in the name. Arguments a benchmark lacks (the CUDA ones have no threads:)
+show as "—". With --benchmark_repetitions the median aggregate is used; otherwise the mean
+of the iteration rows. A benchmark that failed its validation, or was skipped (no usable
+CUDA device), shows its error instead of a number. Python 3 standard library only.
 """
 import argparse
 import json
@@ -16,17 +18,24 @@ import sys
 from collections import defaultdict
 
 TARGET_OP = 0.90     # det throughput >= 0.9 x fast, per op and pass
-TARGET_STEP = 1.10   # det step time <= 1.10 x fast
+TARGET_STEP = {"cpu": 1.10, "cuda": 1.15}  # det step time <= this x fast, per device
 TARGET_GEMM = 0.90   # det GEMM >= 0.9 x Eigen
 
 
 def load(paths):
-    """name -> {'value': {counter: number}, 'time': real_time, 'error': str|None}; plus contexts."""
-    rows, contexts = defaultdict(list), []
-    medians = {}
+    """load_docs() of the JSON files at paths."""
+    docs = []
     for path in paths:
         with open(path) as f:
-            doc = json.load(f)
+            docs.append(json.load(f))
+    return load_docs(docs)
+
+
+def load_docs(docs):
+    """name -> result (its counters and real_time, or {'error': message}); plus the contexts."""
+    rows, contexts = defaultdict(list), []
+    medians = {}
+    for doc in docs:
         contexts.append(doc.get("context", {}))
         for b in doc.get("benchmarks", []):
             name = b.get("run_name", b["name"])
@@ -53,8 +62,17 @@ def load(paths):
 
 
 def split(name):
+    """op, device, variant, rest (the shape and arguments, e.g. "mnist_c1_b32/threads:1")."""
     parts = [p for p in name.split("/") if p not in ("real_time", "manual_time")]
-    return parts[0], parts[2], "/".join(parts[3:])  # op, variant, rest
+    return parts[0], parts[1], parts[2], "/".join(parts[3:])
+
+
+def args_of(rest):
+    """The shape (the first part, when it is not an argument) and the {arg: value} of rest."""
+    parts = rest.split("/") if rest else []
+    shape = parts[0] if parts and ":" not in parts[0] else ""
+    args = dict(p.split(":", 1) for p in parts if ":" in p)
+    return shape, args
 
 
 def fmt(x, digits=1):
@@ -71,12 +89,12 @@ def cell(b, key, scale=1.0):
 
 
 def paired(results, keep):
-    """{key: {variant: result}} for the benchmarks whose op passes keep(op); key is (op, rest)."""
+    """{key: {variant: result}} for the benchmarks whose op passes keep(op); key is (op, device, rest)."""
     pairs = defaultdict(dict)
     for name, b in results.items():
-        op, variant, rest = split(name)
+        op, device, variant, rest = split(name)
         if keep(op):
-            pairs[(op, rest)][variant] = b
+            pairs[(op, device, rest)][variant] = b
     return pairs
 
 
@@ -92,25 +110,26 @@ def mark(ratio, good):
 
 
 def table_ops(results):
-    lines = ["| op / pass | shape | threads | det GFLOP/s | fast GFLOP/s | det/fast | ≥ 0.9 |",
-             "|---|---|---|---:|---:|---:|:-:|"]
+    lines = ["| op / pass | device | shape | threads | det GFLOP/s | fast GFLOP/s | det/fast | ≥ 0.9 |",
+             "|---|---|---|---|---:|---:|---:|:-:|"]
     pairs = paired(results, lambda op: op not in ("gemm", "train_step"))
-    for (op, rest) in sorted(pairs):
-        shape, _, threads = rest.rpartition("/threads:")
-        det, derr, fast, ferr = compare(pairs[(op, rest)], "det", "fast", "FLOP/s", 1e9)
+    for key in sorted(pairs):
+        op, device, rest = key
+        shape, args = args_of(rest)
+        det, derr, fast, ferr = compare(pairs[key], "det", "fast", "FLOP/s", 1e9)
         ratio = det / fast if det and fast else None
         ok = mark(ratio, lambda r: r >= TARGET_OP)
-        lines.append(f"| {op} | {shape} | {threads} | {derr or fmt(det)} | {ferr or fmt(fast)} | {fmt(ratio, 2)} | {ok} |")
+        lines.append(f"| {op} | {device} | {shape} | {args.get('threads', '—')} | {derr or fmt(det)} | "
+                     f"{ferr or fmt(fast)} | {fmt(ratio, 2)} | {ok} |")
     return lines
 
 
 def table_gemm(results):
     lines = ["| GEMM n³ | threads | det GFLOP/s | Eigen GFLOP/s | det/Eigen | ≥ 0.9 |", "|---|---|---:|---:|---:|:-:|"]
     pairs = paired(results, lambda op: op == "gemm")
-    for key in sorted(pairs, key=lambda k: (k[1].split("/")[0], k[1])):
-        rest = key[1]
-        n = rest.split("/")[0].replace("n:", "")
-        threads = rest.rpartition("threads:")[2]
+    for key in sorted(pairs, key=lambda k: (int(args_of(k[2])[1].get("n", 0)), k[2])):
+        _, args = args_of(key[2])
+        n, threads = args.get("n", "—"), args.get("threads", "—")
         det, derr, eig, eerr = compare(pairs[key], "det", "eigen", "FLOP/s", 1e9)
         ratio = det / eig if det and eig else None
         ok = mark(ratio, lambda r: r >= TARGET_GEMM)
@@ -119,17 +138,18 @@ def table_gemm(results):
 
 
 def table_steps(results):
-    lines = ["| training step | threads | det samples/s | fast samples/s | det time / fast time | ≤ 1.10 |",
-             "|---|---|---:|---:|---:|:-:|"]
+    lines = ["| training step | device | threads | det samples/s | fast samples/s | det time / fast time | target |",
+             "|---|---|---|---:|---:|---:|:-:|"]
     pairs = paired(results, lambda op: op == "train_step")
-    for key in sorted(pairs):
-        rest = key[1]
-        batch = rest.split("/")[0].replace("batch:", "batch ")
-        threads = rest.rpartition("threads:")[2]
+    for key in sorted(pairs, key=lambda k: (k[1], int(args_of(k[2])[1].get("batch", 0)), k[2])):
+        _, device, rest = key
+        _, args = args_of(rest)
         det, derr, fast, ferr = compare(pairs[key], "det", "fast", "samples/s")
         ratio = fast / det if det and fast else None
-        ok = mark(ratio, lambda r: r <= TARGET_STEP)
-        lines.append(f"| {batch} | {threads} | {derr or fmt(det, 0)} | {ferr or fmt(fast, 0)} | {fmt(ratio, 2)} | {ok} |")
+        target = TARGET_STEP.get(device, TARGET_STEP["cpu"])
+        ok = mark(ratio, lambda r: r <= target)
+        lines.append(f"| batch {args.get('batch', '—')} | {device} | {args.get('threads', '—')} | {derr or fmt(det, 0)} | "
+                     f"{ferr or fmt(fast, 0)} | {fmt(ratio, 2)} | ≤ {target:.2f}: {ok or '—'} |")
     return lines
 
 
@@ -140,7 +160,10 @@ def main():
     results, contexts = load(args.json)
     ctx = contexts[0] if contexts else {}
     print(f"CPU: {ctx.get('cpu_model', '?')} ({ctx.get('hardware_threads', ctx.get('num_cpus', '?'))} hardware threads), "
-          f"LOCKSTEP_ARCH={ctx.get('lockstep_arch', '?')}, date {ctx.get('date', '?')}\n")
+          f"LOCKSTEP_ARCH={ctx.get('lockstep_arch', '?')}, date {ctx.get('date', '?')}")
+    for gpu in sorted({c["gpu"] for c in contexts if c.get("gpu")}):
+        print(f"GPU: {gpu}")
+    print()
     for title, rows in (("Per op and pass (higher is better; det/fast = det throughput ÷ fast throughput)", table_ops(results)),
                         ("GEMM, C = A·Bᵀ", table_gemm(results)),
                         ("End-to-end training step (reference CNN with dropout, SGD)", table_steps(results))):

@@ -9,9 +9,11 @@
 #include <fstream>
 
 #include "core/mode.h"
+#include "core/registry.h"
 #include "cpu/parallel.h"
 #include "nn/checkpoint.h"
 #include "tests/cli/tiny_mnist.h"
+#include "tools/lockstep/device_record.h"
 #include "tools/lockstep/recipe_io.h"
 #include "tools/lockstep/train_run.h"
 #include "tools/lockstep/verify.h"
@@ -411,6 +413,33 @@ TEST_F(TrainRunOnTinyData, NonFiniteLossStopsTheRunAndNoCheckpointHoldsIt) {
   const nlohmann::json m = nlohmann::json::parse(read_bytes(o.checkpoint_dir + "/manifest.json"));
   ASSERT_TRUE(m.contains("stopped")) << m.dump();
   EXPECT_NE(m["stopped"].dump().find("non-finite"), std::string::npos) << m["stopped"].dump();
+}
+
+// The manifest names the device; only a CUDA run has a "gpu" section (GPU model, driver and
+// library versions), and the build section says what CUDA the binary was built with.
+TEST_F(TrainRunOnTinyData, ManifestOfACpuRunNamesTheDeviceAndHasNoGpuSection) {
+  TrainOptions o = options();
+  o.manifest = (work_ / "manifest.json").string();
+  run_training(o);
+  const nlohmann::json m = nlohmann::json::parse(read_bytes(o.manifest));
+  EXPECT_EQ(m.value("device", ""), "cpu") << m.dump();
+  EXPECT_FALSE(m.contains("gpu")) << m["gpu"].dump();
+  ASSERT_EQ(m["world"]["ranks"].size(), 1u);
+  EXPECT_EQ(m["world"]["ranks"][0]["device"], "cpu");
+  EXPECT_FALSE(m["world"]["ranks"][0].contains("gpu"));
+  const bool cuda_built = registry().has(OpKind::Conv2dFwd, Device::CUDA, Mode::Deterministic);
+  const std::string cuda = m["build"]["cuda"], cudnn = m["build"]["cudnn"];
+  EXPECT_EQ(cuda == "not built", !cuda_built) << "build.cuda is '" << cuda << "'";
+  EXPECT_EQ(cudnn == "not built", !cuda_built) << "build.cudnn is '" << cudnn << "'";
+}
+
+TEST(DeviceRecord, GpuSectionHasEveryFact) {
+  cuda::DeviceFacts f{"NVIDIA Test", 132, "9.0", 139.8, "580.1.2", "13.0", "13.0", "9.13.0", "13.1.0"};
+  const nlohmann::json g = gpu_json(f);
+  EXPECT_EQ(g, nlohmann::json::parse(R"({"model": "NVIDIA Test", "sm_count": 132, "compute_capability": "9.0",
+      "memory_gib": 139.8, "driver": "580.1.2", "driver_cuda": "13.0", "cuda_runtime": "13.0", "cudnn": "9.13.0",
+      "cublas": "13.1.0"})"));
+  EXPECT_EQ(device_record(Device::CPU), nlohmann::json::parse(R"({"device": "cpu"})"));
 }
 
 // Watching every op output changes no bit of the run, and names the op where lr 1000 fails.

@@ -2,7 +2,11 @@
 // what a kernel computes.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "core/kernel_profile.h"
+#include "core/registry.h"
 #include "core/ops.h"
 #include "reference/data.h"
 #include "tests/support/compare.h"
@@ -39,6 +43,32 @@ TEST(KernelProfile, CountsCallsOnlyWhileOnAndKeepsTheBits) {
   EXPECT_EQ(calls(OpKind::ReluFwd), 1) << "a call after set_enabled(false) was counted";
   kernel_profile::reset();
   EXPECT_EQ(calls(OpKind::ReluFwd), 0);
+}
+
+// A backend whose kernels run asynchronously installs a "finish device work" hook; while
+// profiling, it is called before the clock starts and again before it stops, so the wait
+// for the kernel's end counts in the kernel's time (a CUDA launch alone takes microseconds).
+int g_finishes = 0;
+void slow_finish() {
+  ++g_finishes;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+TEST(KernelProfile, WaitsForDeviceWorkOnBothSidesOfAKernel) {
+  const Tensor x = test::uniform_tensor(1, {8, 8});
+  ensure_backends();  // a backend installs its own hook when it registers: install ours after
+  const kernel_profile::FinishDeviceWork previous = kernel_profile::set_finish_device_work(&slow_finish);
+  kernel_profile::reset();
+  g_finishes = 0;
+  kernel_profile::set_enabled(true);
+  ops::relu(x);
+  kernel_profile::set_enabled(false);
+  kernel_profile::finish_device_work();  // not profiling: called only when asked
+  kernel_profile::set_finish_device_work(previous);
+  EXPECT_EQ(g_finishes, 3) << "expected one wait before the clock starts, one before it stops, and the direct call";
+  EXPECT_GE(kernel_profile::totals().seconds[static_cast<size_t>(OpKind::ReluFwd)], 0.020)
+      << "the wait after the kernel is not in the kernel's time";
+  kernel_profile::reset();
 }
 
 }  // namespace

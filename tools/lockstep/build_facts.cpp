@@ -18,8 +18,8 @@ nlohmann::json build_facts() {
       {"isa_level", LOCKSTEP_BUILD_ARCH},
       {"eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                     std::to_string(EIGEN_MINOR_VERSION)},
-      {"cuda", "not built"},
-      {"cudnn", "not built"},
+      {"cuda", LOCKSTEP_BUILD_CUDA},
+      {"cudnn", LOCKSTEP_BUILD_CUDNN},
   };
 }
 

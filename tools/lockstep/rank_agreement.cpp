@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "cpu/parallel.h"
+#include "cuda/device_facts.h"
 
 namespace lockstep::cli {
 namespace {
@@ -69,7 +70,8 @@ void check_ranks_agree(nn::Communicator& comm, const json& facts) {
 json describe_ranks(nn::Communicator& comm, const std::string& device) {
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  const json mine = {{"rank", comm.rank()}, {"host", host}, {"device", device}, {"threads", num_threads()}};
+  json mine = {{"rank", comm.rank()}, {"host", host}, {"device", device}, {"threads", num_threads()}};
+  if (device == "cuda") mine["gpu"] = cuda::device_facts().model;  // ranks may hold different GPUs
   json ranks = json::array();
   for (const std::string& text : comm.all_gather_text(mine.dump())) ranks.push_back(json::parse(text));
   return ranks;

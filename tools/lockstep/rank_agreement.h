@@ -17,7 +17,7 @@ namespace lockstep::cli {
 // first differing field in rank 0's order and the first rank that differs.
 void check_ranks_agree(nn::Communicator& comm, const nlohmann::json& facts);
 
-// Every rank's {rank, host, device, threads}, in rank order.
+// Every rank's {rank, host, device, threads} (and "gpu": its model, on cuda), in rank order.
 nlohmann::json describe_ranks(nn::Communicator& comm, const std::string& device);
 
 }  // namespace lockstep::cli

@@ -43,6 +43,10 @@ void RunManifest::record_final(i64 steps, const std::string& fingerprint) {
   json_["final"] = {{"steps", steps}, {"fingerprint", fingerprint}};
 }
 
+void RunManifest::record_device(const nlohmann::json& device) {
+  for (auto it = device.begin(); it != device.end(); ++it) json_[it.key()] = it.value();
+}
+
 void RunManifest::record_world(int size, nlohmann::json ranks, const std::string& library) {
   json_["world"] = {{"size", size}, {"library", library}, {"ranks", std::move(ranks)}};
 }

@@ -1,6 +1,6 @@
-// The run manifest (manifest.json): the recipe, the data's hashes, the build, the thread
-// count, every recorded step fingerprint and a record per epoch; what `lockstep verify`
-// re-runs and compares. Rewritten atomically after every epoch and at the end of the run.
+// The run manifest (manifest.json): the recipe, the data's hashes, the build, the device (on
+// CUDA, the GPU's model, driver and library versions), the thread count, every recorded step
+// fingerprint and a record per epoch; what `lockstep verify` re-runs and compares. Rewritten atomically after every epoch and at the end of the run.
 #pragma once
 
 #include <string>
@@ -22,6 +22,8 @@ class RunManifest {
   void record_step(i64 step, const std::string& fingerprint);
   void record_epoch(const EpochRecord& rec, bool complete, i64 steps, double accuracy);
   void record_final(i64 steps, const std::string& fingerprint);
+  // The device: {"device": "cpu"} or {"device": "cuda", "gpu": {...}} (tools/lockstep/device_record.h).
+  void record_device(const nlohmann::json& device);
   // The processes that trained: {"world": {"size": N, "mpi": ..., "ranks": [{rank, host, device, threads}]}}.
   void record_world(int size, nlohmann::json ranks, const std::string& library);
   // Why the run ended ("complete", "max_steps", "interrupted", "non-finite"), after how many

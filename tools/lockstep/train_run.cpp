@@ -20,6 +20,7 @@
 #include "nn/sha256.h"
 #include "nn/training.h"
 #include "tools/lockstep/build_facts.h"
+#include "tools/lockstep/device_record.h"
 #include "tools/lockstep/process_settings.h"
 #include "tools/lockstep/progress.h"
 #include "tools/lockstep/rank_agreement.h"
@@ -209,6 +210,7 @@ TrainingRun::TrainingRun(const TrainOptions& o, Device device, const std::atomic
       steps_per_epoch_(nn::batches_per_epoch(data_.train_count, o.recipe.batch_size)),
       anomaly_(o.detect_anomaly) {
   check_ranks_agree(comm_, agreement_facts(o, data_));
+  manifest_.record_device(device_record(device_));
   manifest_.record_world(comm_.size(), describe_ranks(comm_, o.device), comm_.description());
   if (!o.resume.empty()) resume();
   // Initialised (or restored) on the host, then moved: the same starting bits on every device.
