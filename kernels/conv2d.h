@@ -66,17 +66,20 @@ LS_HD void conv2d_fwd_row(const T* x, const T* w, const T* b, const Conv2dGeom& 
 
 // Order: acc = 0; for k, r, s (nested, in order), over the taps (p, q) that read x[n,c,h,w]
 // (h + pad - r = p*stride with p in [0,P), likewise q): acc = fma_rn(dy[n,k,p,q], w[k,c,r,s], acc).
-template <class T>
+// Stride > 0 states g.stride at compile time (the caller guarantees they agree): the same
+// chain without a division per tap, for callers that run it often (the CPU's fix-ups).
+template <class T, int Stride = 0>
 LS_HD T conv2d_bwd_data_elem(const T* dy, const T* w, const Conv2dGeom& g, i64 n, i64 c, i64 h, i64 ww) {
+  const i64 stride = Stride > 0 ? Stride : g.stride;
   T acc = T(0);
   for (i64 k = 0; k < g.K; ++k)
     for (i64 r = 0; r < g.R; ++r) {
       const i64 ph = h + g.pad - r;
-      if (ph < 0 || ph % g.stride != 0 || ph / g.stride >= g.P) continue;
+      if (ph < 0 || ph % stride != 0 || ph / stride >= g.P) continue;
       for (i64 s = 0; s < g.S; ++s) {
         const i64 qw = ww + g.pad - s;
-        if (qw < 0 || qw % g.stride != 0 || qw / g.stride >= g.Q) continue;
-        acc = fma_rn(dy[conv_y_index(g, n, k, ph / g.stride, qw / g.stride)], w[conv_w_index(g, k, c, r, s)], acc);
+        if (qw < 0 || qw % stride != 0 || qw / stride >= g.Q) continue;
+        acc = fma_rn(dy[conv_y_index(g, n, k, ph / stride, qw / stride)], w[conv_w_index(g, k, c, r, s)], acc);
       }
     }
   return acc;
