@@ -21,13 +21,16 @@ grep -qE '^lockstep +1 epoch +[0-9.]+ s, 2 epochs +[0-9.]+ s: +[0-9.]+ s/epoch, 
 grep -q "^PyTorch: not found" "$WORK/out.txt" || fail "without PyTorch: not said: $(cat "$WORK/out.txt")"
 
 # The stand-in answers the import check with a version, and runs "torch_recipe.py" as 0.5 s
-# a training epoch after 0.3 s of start-up (t(2) - t(1) = 0.5 s: 16008 samples/s for 8004).
+# a training epoch after 1 s of start-up (t(2) - t(1) = 0.5 s: 16008 samples/s for 8004).
+# Why so long a start-up: the wrong readings it must tell apart (t(2)/2 = 1 s, t(1) = 1.5 s,
+# t(2) = 2 s an epoch) then lie at half the right rate or less, far outside the band that
+# sleeps overshooting on a loaded machine (ctest -j, a build beside it) can reach.
 cat > "$WORK/fake-python" <<'FAKE'
 #!/usr/bin/env bash
 [[ $1 == -c ]] && { echo 0.0-stand-in; exit 0; }
 epochs=0
 while (($#)); do [[ $1 == --epochs ]] && epochs=$2; shift; done
-sleep 0.3
+sleep 1
 for ((i = 0; i < epochs; ++i)); do sleep 0.5; done
 FAKE
 chmod +x "$WORK/fake-python"
@@ -36,7 +39,7 @@ bash "$SPEED" "${LOCKSTEP_FLAGS[@]}" --python "$WORK/fake-python" > "$WORK/out.t
 line=$(grep -E '^PyTorch 0.0-stand-in ' "$WORK/out.txt") || fail "no PyTorch line: $(cat "$WORK/out.txt")"
 rate=$(sed -E 's/.*, ([0-9]+) samples\/s$/\1/' <<< "$line")
 train_images=$(grep -oE '\(([0-9]+) training images\)' "$WORK/out.txt" | grep -oE '[0-9]+')
-python3 -c "import sys; r = int(sys.argv[1]) / (int(sys.argv[2]) / 0.5); sys.exit(0 if 0.75 < r < 1.15 else 1)" "$rate" "$train_images" ||
+python3 -c "import sys; r = int(sys.argv[1]) / (int(sys.argv[2]) / 0.5); sys.exit(0 if 0.7 < r < 1.4 else 1)" "$rate" "$train_images" ||
   fail "stand-in rate $rate samples/s, expected about $train_images / 0.5 s: $(cat "$WORK/out.txt")"
 grep -qE '^ratio lockstep / PyTorch: [0-9.]+x the samples/s$' "$WORK/out.txt" || fail "no ratio line: $(cat "$WORK/out.txt")"
 echo "cpu_speed.sh: flag errors, without PyTorch, and with a stand-in: ok"
