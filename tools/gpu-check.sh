@@ -7,9 +7,14 @@
 # summary where nsys is installed; then print one table of the targets next to what was
 # measured. Nothing here runs without a GPU: it stops at once with exit 2 ("no GPU").
 #
-#   tools/gpu-check.sh [--build DIR] [--out DIR] [--data DIR] [--fashion DIR] [--skip-build]
-#                      [--jobs N] [--python PY] [--budget S] [--keep-logs]
+#   tools/gpu-check.sh [--build DIR | --bundle DIR] [--out DIR] [--data DIR] [--fashion DIR]
+#                      [--skip-build] [--jobs N] [--python PY] [--budget S] [--keep-logs]
 #     --build DIR     build directory (default build-gpu; a bare first argument also names it)
+#     --bundle DIR    binaries built on another machine by tools/gpu-bundle.sh, for a machine
+#                     without the build dependencies: implies --skip-build; its data/ is the
+#                     default --data and --fashion; its binaries load its lib/ and the CUDA
+#                     libraries of the nvidia pip packages that PY sees (else of /usr/local/cuda),
+#                     and lib/cxx (libstdc++) only where the machine's own is too old
 #     --out DIR       where results go (default $OUT if set, else BUILD/gpu-check): summary.md
 #                     (the table), bench.md (tools/bench_table.py's tables) and logs.tar.gz
 #                     (every log, benchmark JSON, run manifest with the GPU's facts, profile)
@@ -41,7 +46,7 @@ gpu="$(nvidia-smi --query-gpu=name,compute_cap,driver_version --format=csv,nohea
 
 build="$root/build-gpu" out="${OUT:-}" data="${LOCKSTEP_DATA:-$root/data/mnist}"
 fashion="${LOCKSTEP_FASHION:-/usr/share/datasets/fashion-mnist}" jobs="$(nproc)" python=python3
-skip_build=0 keep_logs=0 budget=0
+skip_build=0 keep_logs=0 budget=0 bundle="" data_given=0 fashion_given=0
 [[ $# -gt 0 && "$1" != --* ]] && { build="$1"; shift; }
 while (($#)); do
   case "$1" in
@@ -52,8 +57,9 @@ while (($#)); do
   case "$1" in
     --build) build="$2" ;;
     --out) out="$2" ;;
-    --data) data="$2" ;;
-    --fashion) fashion="$2" ;;
+    --bundle) bundle="$2" ;;
+    --data) data="$2" data_given=1 ;;
+    --fashion) fashion="$2" fashion_given=1 ;;
     --jobs) [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "--jobs expects a whole number >= 1, got '$2'"; jobs="$2" ;;
     --python) python="$2" ;;
     --budget) [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "--budget expects seconds >= 1, got '$2'"; budget="$2" ;;
@@ -61,6 +67,13 @@ while (($#)); do
   esac
   shift 2
 done
+if [ -n "$bundle" ]; then
+  [ -f "$bundle/BUNDLE" ] || die "--bundle: no BUNDLE manifest in $bundle (tools/gpu-bundle.sh makes one)"
+  bundle="$(cd "$bundle" && pwd)"
+  build="$bundle" skip_build=1
+  [ "$data_given" -eq 1 ] || data="$bundle/data/mnist"
+  [ "$fashion_given" -eq 1 ] || [ ! -d "$bundle/data/fashion-mnist" ] || fashion="$bundle/data/fashion-mnist"
+fi
 [ -n "$out" ] || out="$build/gpu-check"
 logs="$out/logs"
 mkdir -p "$logs" || die "cannot create $logs"
@@ -69,6 +82,18 @@ cc="$(echo "$gpu" | awk -F', ' '{print $2}' | tr -d '.')"
 threads="$jobs"
 echo "gpu-check: $gpu (sm_$cc); results in $out"
 [ -d "$data" ] || echo "gpu-check: warning: no MNIST data at $data (--data DIR): the fingerprint runs will fail"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+bin_env=()  # the prefix that runs lockstep's binaries: `env LD_LIBRARY_PATH=...` for a bundle
+if [ -n "$bundle" ]; then
+  # shellcheck disable=SC1091 # checked on its own (tests/cli/gpu_check_without_gpu.sh)
+  source "$root/tools/gpu-check-bundle.sh"
+  libpath="$(bundle_library_path)" || exit 2
+  bin_env=(env "LD_LIBRARY_PATH=$libpath")
+  commit="$(bundle_field commit) (bundle)"
+  [ "$(bundle_field cuda-architectures)" = "$cc" ] || echo "gpu-check: warning: the bundle is built for" \
+    "sm_$(bundle_field cuda-architectures), this GPU is sm_$cc: newer GPUs compile its PTX at start, older ones fail"
+  echo "gpu-check: bundle $(bundle_field commit), LD_LIBRARY_PATH=$libpath"
+fi
 
 declare -A elapsed
 failed=0  # a correctness check failed or a phase ran out of time
@@ -100,7 +125,10 @@ phase() {
 }
 
 # --- build -----------------------------------------------------------------------------------
-if [ "$skip_build" -eq 1 ]; then
+if [ -n "$bundle" ]; then
+  build_result="bundle from another machine: commit $(bundle_field commit), sm_$(bundle_field cuda-architectures),"
+  build_result+=" host $(bundle_field host-arch), CUDA $(bundle_field cuda-toolkit); LD_LIBRARY_PATH=$libpath"
+elif [ "$skip_build" -eq 1 ]; then
   [ -x "$build/lockstep" ] || die "--skip-build: no lockstep executable in $build"
   build_result="skipped (--skip-build: binaries in $build)"
 else
@@ -130,7 +158,7 @@ if [ -n "$home" ] && [ "$(cd "$home" 2>/dev/null && pwd)" = "$root" ]; then
     grep -vE "$expected_skips" | grep -c 'Test *#')"
 else  # built in another checkout: ctest's files name its paths, so run the executables themselves
   # shellcheck disable=SC2016 # $1 is the inner shell's: the build directory
-  phase tests 300 "$logs/ctest.log" bash -c 'rc=0; for t in "$1"/tests/cuda/cuda_*_test; do
+  phase tests 300 "$logs/ctest.log" "${bin_env[@]}" bash -c 'rc=0; for t in "$1"/tests/cuda/cuda_*_test; do
     echo "== $t"; "$t" || rc=1; done
     echo "== $1/tests/op_harness_test"; "$1"/tests/op_harness_test --gtest_filter="*OpHarness.Cuda*" || rc=1
     exit $rc' _ "$build"
@@ -149,7 +177,7 @@ fi
 train() {
   local name="$1" limit="$2"
   shift 2
-  phase "train $name" "$limit" "$logs/train_$name.log" "$build/lockstep" train --threads "$threads" \
+  phase "train $name" "$limit" "$logs/train_$name.log" "${bin_env[@]}" "$build/lockstep" train --threads "$threads" \
     --checkpoint-dir '' --manifest "$logs/manifest_$name.json" "$@" || failed=1
 }
 fingerprint_of() { grep -o 'fingerprint: sha256:[0-9a-f]*' "$logs/train_$1.log" 2>/dev/null | tail -1 | cut -d' ' -f2; }
@@ -205,7 +233,7 @@ bench_jsons=()
 for b in conv2d linear train_step; do
   exe="$build/bench/cuda/${b}_bench"
   [ -x "$exe" ] || { echo "gpu-check: no $exe" >>"$logs/bench_missing.log"; continue; }
-  phase "bench $b" 240 "$logs/bench_$b.log" "$exe" --benchmark_min_time=0.2 \
+  phase "bench $b" 240 "$logs/bench_$b.log" "${bin_env[@]}" "$exe" --benchmark_min_time=0.2 \
     --benchmark_out="$logs/bench_$b.json" --benchmark_out_format=json || failed=1
   [ -s "$logs/bench_$b.json" ] && bench_jsons+=("$logs/bench_$b.json")
 done
@@ -238,7 +266,7 @@ profile_result=""
 for mode in deterministic fast; do
   for batch in 32 256; do
     log="$logs/step_profile_cuda_${mode}_b$batch.txt"
-    phase "step_profile $mode $batch" 120 "$log" "$build/bench/step_profile" --device cuda --mode "$mode" \
+    phase "step_profile $mode $batch" 120 "$log" "${bin_env[@]}" "$build/bench/step_profile" --device cuda --mode "$mode" \
       --batch "$batch" --steps 200 --threads "$threads" || failed=1
     us="$(grep -o '[0-9.]* us/step' "$log" | head -1)"
     profile_result+="${mode/deterministic/det} b$batch: ${us:-no result}; "
@@ -268,7 +296,7 @@ fi
 if command -v nsys >/dev/null 2>&1; then
   nsys_dir="$(mktemp -d)"
   phase nsys 180 "$logs/nsys_stats.txt" nsys profile --stats=true --force-overwrite=true -o "$nsys_dir/step" \
-    "$build/lockstep" train --device cuda --data "$data" --max-steps 200 --checkpoint-dir '' --threads "$threads"
+    "${bin_env[@]}" "$build/lockstep" train --device cuda --data "$data" --max-steps 200 --checkpoint-dir '' --threads "$threads"
   nsys_result="see nsys_stats.txt in logs.tar.gz (200 steps, cuda det)"
   rm -rf "$nsys_dir"
 else
@@ -285,7 +313,7 @@ vs_torch="$(ratio "$det32" "$torch_b32")"
   echo "# lockstep gpu-check: $gpu"
   echo
   echo "GPU (run manifest): ${gpu_facts:-not recorded}"
-  echo "Host: $(nproc) cores, $threads CPU threads for CPU runs; $(date -u +%Y-%m-%dT%H:%MZ); git $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "Host: $(nproc) cores, $threads CPU threads for CPU runs; $(date -u +%Y-%m-%dT%H:%MZ); git $commit"
   echo
   echo "| check | target | measured | met |"
   echo "|---|---|---|:-:|"

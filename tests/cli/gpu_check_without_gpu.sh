@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/gpu-check.sh on a machine without a GPU: exit 2 with one line saying "no GPU", before
-# it writes anything, whether nvidia-smi is missing or lists no GPU; and the script passes
-# `bash -n` and, where installed, shellcheck. Exit 77 (skipped) where a GPU is present.
+# it writes anything, whether nvidia-smi is missing or lists no GPU; and the script (with
+# tools/gpu-check-bundle.sh and tools/gpu-bundle.sh) passes `bash -n` and, where installed,
+# `shellcheck`. Exit 77 (skipped) where a GPU is present.
 #   gpu_check_without_gpu.sh ROOT
 set -u
 root="$1"
@@ -10,9 +11,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   echo "a GPU is present; this test is for machines without one"; exit 77
 fi
-bash -n "$script" || fail "bash -n $script"
+# With the scripts of its --bundle mode: the one it sources and the one that makes bundles.
+for s in "$script" "$root/tools/gpu-check-bundle.sh" "$root/tools/gpu-bundle.sh"; do
+  bash -n "$s" || fail "bash -n $s"
+done
 if command -v shellcheck >/dev/null 2>&1; then
-  shellcheck "$script" || fail "shellcheck $script"
+  shellcheck "$script" "$root/tools/gpu-check-bundle.sh" "$root/tools/gpu-bundle.sh" || fail "shellcheck of the gpu-check scripts"
 else
   echo "shellcheck not installed: only bash -n"
 fi
