@@ -16,8 +16,13 @@ bash "$SPEED" --threds 2 > "$WORK/out.txt" 2>&1 || rc=$?
 require_mnist
 bash "$SPEED" "${LOCKSTEP_FLAGS[@]}" --python "$WORK/no-such-python" > "$WORK/out.txt" 2>&1 ||
   fail "without PyTorch: exit $?: $(cat "$WORK/out.txt")"
-grep -qE '^lockstep +1 epoch +[0-9.]+ s, 2 epochs +[0-9.]+ s: +[0-9.]+ s/epoch, [0-9]+ samples/s$' "$WORK/out.txt" ||
-  fail "without PyTorch: no lockstep line: $(cat "$WORK/out.txt")"
+# An epoch of 8004 images is a fraction of a second: on a loaded machine (ctest -j beside other
+# tests) two epochs can finish sooner than one, and the script must then say so, not print a rate.
+if ! grep -qE '^lockstep +1 epoch +[0-9.]+ s, 2 epochs +[0-9.]+ s: +[0-9.]+ s/epoch, [0-9]+ samples/s$' "$WORK/out.txt"; then
+  grep -qE '^lockstep +1 epoch +[0-9.]+ s, 2 epochs +[0-9.]+ s: +-[0-9.]+ s/epoch, nan samples/s$' "$WORK/out.txt" &&
+    grep -q "2 epochs took no longer than 1: noise exceeds an epoch; raise --repeats" "$WORK/out.txt" ||
+    fail "without PyTorch: no lockstep line: $(cat "$WORK/out.txt")"
+fi
 grep -q "^PyTorch: not found" "$WORK/out.txt" || fail "without PyTorch: not said: $(cat "$WORK/out.txt")"
 
 # The stand-in answers the import check with a version, and runs "torch_recipe.py" as 0.5 s
@@ -41,5 +46,7 @@ rate=$(sed -E 's/.*, ([0-9]+) samples\/s$/\1/' <<< "$line")
 train_images=$(grep -oE '\(([0-9]+) training images\)' "$WORK/out.txt" | grep -oE '[0-9]+')
 python3 -c "import sys; r = int(sys.argv[1]) / (int(sys.argv[2]) / 0.5); sys.exit(0 if 0.7 < r < 1.4 else 1)" "$rate" "$train_images" ||
   fail "stand-in rate $rate samples/s, expected about $train_images / 0.5 s: $(cat "$WORK/out.txt")"
-grep -qE '^ratio lockstep / PyTorch: [0-9.]+x the samples/s$' "$WORK/out.txt" || fail "no ratio line: $(cat "$WORK/out.txt")"
+grep -qE '^ratio lockstep / PyTorch: [0-9.]+x the samples/s$' "$WORK/out.txt" ||
+  { grep -q '^lockstep .* nan samples/s$' "$WORK/out.txt" && grep -q '^ratio: not measurable (see above)$' "$WORK/out.txt"; } ||
+  fail "no ratio line: $(cat "$WORK/out.txt")"
 echo "cpu_speed.sh: flag errors, without PyTorch, and with a stand-in: ok"
