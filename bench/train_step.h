@@ -5,6 +5,8 @@
 // 1e-3 (relative). Shared by bench/train_step_bench.cpp (CPU) and bench/cuda/.
 #pragma once
 
+#include <benchmark/benchmark.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -33,6 +35,15 @@ struct StepModel {
 inline nn::Batch step_batch(std::uint64_t index, i64 batch, Device device) {
   const nn::Batch b = test::synthetic_mnist_batch(index, batch);
   return device == Device::CPU ? b : nn::Batch{b.x.to(device), b.y.to(device)};
+}
+
+// The timed loop of a training-step benchmark: `warmup` untimed steps (library handles, the
+// allocator's cache), then one step per iteration, reported as samples/s.
+inline void time_train_steps(benchmark::State& state, StepModel& m, const nn::Batch& data, i64 batch, int warmup) {
+  std::int64_t step = 0;
+  for (int s = 0; s < warmup; ++s) nn::train_step(m.net, m.opt, data, step++);
+  for (auto _ : state) benchmark::DoNotOptimize(nn::train_step(m.net, m.opt, data, step++));
+  state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 struct Trial {

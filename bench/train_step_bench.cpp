@@ -18,11 +18,7 @@ void bench_train_step(benchmark::State& state, Mode mode) {
     return;
   ModeGuard guard(mode);
   StepModel m(Device::CPU);
-  const nn::Batch data = step_batch(0, batch, Device::CPU);
-  std::int64_t step = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(nn::train_step(m.net, m.opt, data, step++));
-  state.counters["samples/s"] =
-      benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+  time_train_steps(state, m, step_batch(0, batch, Device::CPU), batch, /*warmup=*/0);
 }
 
 void register_benchmarks() {

@@ -300,24 +300,26 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
   const i64 ld = (g.K + nr - 1) / nr * nr;
   // dyT[(n,p,q)*ld + k] = dy[n,k,p,q], 0 for k >= K. In parallel and by 8 x 8 blocks: done
   // serially, element by element (or zero-filled first), this copy kept the second thread idle
-  // for most of conv1's pass. Threads take whole batch chunks so that the same copy also runs
-  // each chunk's bias chain (part[k] = 0 + dy[n0,k,0,0] + ..., the chunk chain of
-  // conv2d_bwd_bias_elem, in (n, p, q) order): a separate pass read dyT again from memory.
+  // for most of conv1's pass. With a bias, threads take whole batch chunks so that the same
+  // copy also runs each chunk's bias chain (part[k] = 0 + dy[n0,k,0,0] + ..., the chunk chain
+  // of conv2d_bwd_bias_elem, in (n, p, q) order): a separate pass read dyT again from memory.
+  // Without one, threads take samples, which split a batch of one chunk too.
   float* dyT = scratch(Scratch::kConvDyT, npq * ld);
   const i64 chunks = k::num_chunks(g.N, k::kBatchChunk);
   float* bias_parts = scratch(Scratch::kConvBiasParts, db ? chunks * ld : 0);
-  parallel_for(chunks, 1, [&](i64 lo, i64 hi) {
-    for (i64 j = lo; j < hi; ++j) {
-      if (db) std::fill_n(bias_parts + j * ld, ld, 0.0f);
-      for (i64 n = j * k::kBatchChunk; n < k::chunk_end(j, g.N); ++n) {
-        const float* dyn = dy + k::conv_y_index(g, n, 0, 0, 0);
-        if (db)
-          transpose_zero_padded_summing(dyn, pq, g.K, pq, dyT + n * pq * ld, ld, ld, bias_parts + j * ld);
-        else
-          transpose_zero_padded(dyn, pq, g.K, pq, dyT + n * pq * ld, ld, ld);
+  const auto dy_sample = [&](i64 n) { return dy + k::conv_y_index(g, n, 0, 0, 0); };
+  if (db)
+    parallel_for(chunks, 1, [&](i64 lo, i64 hi) {
+      for (i64 j = lo; j < hi; ++j) {
+        std::fill_n(bias_parts + j * ld, ld, 0.0f);
+        for (i64 n = j * k::kBatchChunk; n < k::chunk_end(j, g.N); ++n)
+          transpose_zero_padded_summing(dy_sample(n), pq, g.K, pq, dyT + n * pq * ld, ld, ld, bias_parts + j * ld);
       }
-    }
-  });
+    });
+  else
+    parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
+      for (i64 n = lo; n < hi; ++n) transpose_zero_padded(dy_sample(n), pq, g.K, pq, dyT + n * pq * ld, ld, ld);
+    });
   std::vector<i64> base(static_cast<size_t>(crs)), off(static_cast<size_t>(npq));
   k::conv2d_bwd_weight_s1_offsets(g, base.data(), off.data());
   const i64 mr = even_block_rows(crs, max_rows);

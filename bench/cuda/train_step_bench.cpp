@@ -20,11 +20,7 @@ void bench_train_step(benchmark::State& state, Mode mode) {
       return;
     ModeGuard guard(mode);
     StepModel m(Device::CUDA);
-    const nn::Batch data = step_batch(0, batch, Device::CUDA);
-    std::int64_t step = 0;
-    for (int s = 0; s < 3; ++s) nn::train_step(m.net, m.opt, data, step++);  // library handles, allocator cache
-    for (auto _ : state) benchmark::DoNotOptimize(nn::train_step(m.net, m.opt, data, step++));
-    state.counters["samples/s"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+    time_train_steps(state, m, step_batch(0, batch, Device::CUDA), batch, /*warmup=*/3);
   });
 }
 

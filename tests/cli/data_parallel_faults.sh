@@ -5,6 +5,31 @@
 # resumes bit-exactly.
 source "$(dirname "$0")/mpi_common.sh"
 
+# signal_one_rank SIGNAL CHECKPOINT_DIR LOG: once the job under $launcher has written its first
+# checkpoint, sends SIGNAL to one of its ranks.
+signal_one_rank() {
+  for _ in $(seq 1 600); do
+    [[ -f $2/last.safetensors ]] && break
+    sleep 0.05
+  done
+  [[ -f $2/last.safetensors ]] || { kill -KILL $launcher; fail "no checkpoint before SIG$1: $(tail -n 5 "$3")"; }
+  local victim
+  victim=$(pgrep -P $launcher -f "lockstep" | tail -n 1)
+  [[ -n $victim ]] || { kill -KILL $launcher; fail "found no rank process under mpirun"; }
+  kill -"$1" "$victim"
+}
+
+# await_launcher MESSAGE LOG: waits up to 30 s for the job under $launcher to end; if it has
+# not, kills it and fails with MESSAGE and the log's last lines.
+await_launcher() {
+  for _ in $(seq 1 300); do
+    kill -0 $launcher 2> /dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL $launcher
+  fail "$1: $(tail -n 3 "$2")"
+}
+
 "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "" --max-steps 60 --quiet > "$WORK/full.txt"
 want=$(fingerprint_of "$WORK/full.txt")
 run_np 2 "$WORK/a.txt" train --data "$DATA" --checkpoint-dir "$WORK/a" --max-steps 25 --quiet ||
@@ -42,21 +67,8 @@ echo "mismatched seed and lr refused"
 mpirun -np 2 "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "$WORK/t" --checkpoint-every 10 --epochs 50 \
   --threads 1 > "$WORK/t.txt" 2>&1 &
 launcher=$!
-for _ in $(seq 1 600); do
-  [[ -f $WORK/t/last.safetensors ]] && break
-  sleep 0.05
-done
-victim=$(pgrep -P $launcher -f "lockstep" | tail -n 1)
-[[ -n $victim ]] || { kill -KILL $launcher; fail "found no rank process under mpirun"; }
-kill -TERM "$victim"
-for _ in $(seq 1 300); do
-  kill -0 $launcher 2> /dev/null || break
-  sleep 0.1
-done
-if kill -0 $launcher 2> /dev/null; then
-  kill -KILL $launcher
-  fail "SIGTERM to rank 1: the job was still running 30 s later: $(tail -n 3 "$WORK/t.txt")"
-fi
+signal_one_rank TERM "$WORK/t" "$WORK/t.txt"
+await_launcher "SIGTERM to rank 1: the job was still running 30 s later" "$WORK/t.txt"
 rc=0
 wait $launcher || rc=$?
 [[ $rc -eq 130 ]] || fail "SIGTERM to rank 1: exit code $rc, expected 130: $(tail -n 5 "$WORK/t.txt")"
@@ -74,24 +86,10 @@ echo "SIGTERM to rank 1: every rank stopped at step $stopped_at (exit 130); resu
 mpirun -np 2 "$LOCKSTEP" train --data "$DATA" --checkpoint-dir "$WORK/k" --checkpoint-every 10 --epochs 50 \
   > "$WORK/k.txt" 2>&1 &
 launcher=$!
-for _ in $(seq 1 600); do
-  [[ -f $WORK/k/last.safetensors ]] && break
-  sleep 0.05
-done
-[[ -f $WORK/k/last.safetensors ]] || { kill -KILL $launcher; fail "no checkpoint before the kill: $(tail -n 5 "$WORK/k.txt")"; }
-victim=$(pgrep -P $launcher -f "lockstep" | tail -n 1)
-[[ -n $victim ]] || { kill -KILL $launcher; fail "found no rank process under mpirun"; }
-kill -KILL "$victim"
+signal_one_rank KILL "$WORK/k" "$WORK/k.txt"
 killed_at=$(date +%s)
+await_launcher "the job was still running 30 s after a rank was killed" "$WORK/k.txt"
 rc=0
-for _ in $(seq 1 300); do
-  kill -0 $launcher 2> /dev/null || break
-  sleep 0.1
-done
-if kill -0 $launcher 2> /dev/null; then
-  kill -KILL $launcher
-  fail "the job was still running 30 s after a rank was killed"
-fi
 wait $launcher || rc=$?
 [[ $rc -ne 0 ]] || fail "the job exited 0 after a rank was killed"
 echo "a rank killed: the job ended after $(( $(date +%s) - killed_at )) s with exit code $rc"

@@ -108,6 +108,21 @@ TEST(Conv2dBlocked, CpuDetBitwiseEqualsElementFormAtEveryThreadCount) {
   }
 }
 
+// A layer without a bias (db null) takes its own split of dy's transposing copy (by sample;
+// with a bias, by batch chunk, which also runs the bias chains): the same dw either way.
+TEST(Conv2dBlocked, WeightGradientWithoutBiasEqualsElementForm) {
+  for (const Conv2dGeom& g : kConvShapes) {
+    const ConvIn d = conv_inputs(g, static_cast<std::uint64_t>(g.N * 100 + g.C));
+    const std::vector<float> want = conv_elem(d, g).dw;
+    for (int t : test::kThreadCounts) {
+      test::ThreadCountGuard threads(t);
+      std::vector<float> dw(d.w.size());
+      cpu::conv2d_bwd_weight_det(d.dy.data(), d.x.data(), dw.data(), nullptr, g);
+      EXPECT_TRUE(bitwise_equal(dw, want, describe(g) + " threads=" + std::to_string(t) + " dw without db"));
+    }
+  }
+}
+
 // Where a packed zero would not equal a skipped tap, the CPU must still give the element
 // form's bits: an infinite weight (0*inf = NaN) and an infinite dy in the weight gradient
 // with padding take the row forms; a -0 bias with padding (-0 + 0 = +0) is repaired by the
