@@ -10,6 +10,7 @@
 // exactly zero (Note [Zero taps]): such outputs are recomputed with the element form. With
 // non-finite multipliers the row forms run instead. See docs/ordering.md#conv2d-forward.
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "cpu/chain_tiles.h"
@@ -162,16 +163,46 @@ BwdDataRowTaps bwd_data_row_taps(const Conv2dGeom& g, const std::vector<i64>& of
   return t;
 }
 
+// Runs [k0, k1) of dy channels that are not all zeros in one sample, in order.
+using ChannelRuns = std::vector<std::pair<i64, i64>>;
+
+// The runs of sample dyn's channels that hold a nonzero value. Why: dropout2d zeroes whole
+// channels (half of conv2's at the reference CNN's p = 0.5), and every tap of such a channel
+// adds w * (+-0); leaving those taps out changes at most the sign of a zero output, which the
+// caller repairs (Note [Zero taps]: an exact zero product is what a framed zero tap adds, so
+// leaving one out is the same case read backwards).
+void nonzero_channel_runs(const float* dyn, const Conv2dGeom& g, ChannelRuns& runs) {
+  runs.clear();
+  const i64 pq = g.P * g.Q;
+  for (i64 kk = 0; kk < g.K; ++kk) {
+    const float* plane = dyn + kk * pq;
+    i64 nonzero = 0;  // counted so that the scan vectorises
+    for (i64 i = 0; i < pq; ++i) nonzero += plane[i] != 0.0f ? 1 : 0;
+    if (nonzero == 0) continue;
+    if (!runs.empty() && runs.back().second == kk)
+      runs.back().second = kk + 1;
+    else
+      runs.emplace_back(kk, kk + 1);
+  }
+}
+
+// Each row's taps are (k, r, s) with k outermost, so one run of channels is one contiguous
+// stretch of the list; the tile carries its chains from one stretch to the next in memory,
+// which rounds nothing.
 template <int MR>
-void bwd_data_s1_block(const float* dyp, i64 Wp, const BwdDataRowTaps& taps, const Conv2dGeom& g, i64 c0,
-                       float* dxn) {
+void bwd_data_s1_block(const float* dyp, i64 Wp, const BwdDataRowTaps& taps, const ChannelRuns& runs,
+                       const Conv2dGeom& g, i64 c0, float* dxn) {
   for (i64 h = 0; h < g.H; ++h) {
     const RowTaps& t = taps.sets[static_cast<size_t>(taps.set_of_row[static_cast<size_t>(h)])];
+    const i64 per_channel = t.count() / g.K;
     for (i64 w0 = 0; w0 < g.W; w0 += kConvColsNR) {
       float tile[MR * kConvColsNR] = {};
-      chain_tile_call<MR, kConvColsNR>(k::StridedA<float>{t.wt.data() + c0, 1, g.C},
-                                       k::IndexedB<float>{dyp + h * Wp + w0, t.off.data()}, t.count(), tile,
-                                       kConvColsNR);
+      for (const auto& [k0, k1] : runs) {
+        const i64 first = k0 * per_channel;
+        chain_tile_call<MR, kConvColsNR>(k::StridedA<float>{t.wt.data() + first * g.C + c0, 1, g.C},
+                                         k::IndexedB<float>{dyp + h * Wp + w0, t.off.data() + first},
+                                         (k1 - k0) * per_channel, tile, kConvColsNR);
+      }
       const i64 nw = std::min<i64>(kConvColsNR, g.W - w0);
       for (int m = 0; m < MR; ++m) copy_row(tile + m * kConvColsNR, nw, dxn + ((c0 + m) * g.H + h) * g.W + w0);
     }
@@ -234,10 +265,14 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
   parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
     std::vector<float> dyp(static_cast<size_t>(g.K * Hp * Wp), 0.0f);
     std::vector<signed char> only_zeros(fix_zeros ? static_cast<size_t>(g.H * g.W) : 0);  // by (h, x)
+    ChannelRuns runs{{0, g.K}};
     for (i64 n = lo; n < hi; ++n) {
-      for (i64 kk = 0; kk < g.K; ++kk)
-        for (i64 p = 0; p < g.P; ++p)
-          copy_row(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
+      // A channel left out is never read: its frame keeps what an earlier sample left there.
+      if (g.C >= kFewChannels) nonzero_channel_runs(dy + k::conv_y_index(g, n, 0, 0, 0), g, runs);
+      for (const auto& [k0, k1] : runs)
+        for (i64 kk = k0; kk < k1; ++kk)
+          for (i64 p = 0; p < g.P; ++p)
+            copy_row(dy + k::conv_y_index(g, n, kk, p, 0), g.Q, dyp.data() + (kk * Hp + p + oh) * Wp + ow);
       float* dxn = dx + k::conv_x_index(g, n, 0, 0, 0);
       if (g.C < kFewChannels) {
         const i64 htiles = row_tile_count(g.H, kConvColsMR);
@@ -252,7 +287,7 @@ void conv2d_bwd_data_s1(const float* dy, const float* w, float* dx, const Conv2d
       } else {
         for (i64 c0 = 0; c0 < g.C; c0 += mr) {
           dispatch_rows<kConvColsMR>(std::min<i64>(mr, g.C - c0), [&](auto MR) {
-            bwd_data_s1_block<MR.value>(dyp.data(), Wp, row_taps, g, c0, dxn);
+            bwd_data_s1_block<MR.value>(dyp.data(), Wp, row_taps, runs, g, c0, dxn);
           });
         }
       }

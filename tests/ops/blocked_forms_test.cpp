@@ -171,6 +171,64 @@ TEST(Conv2dBlocked, TinyFactorsDecideTheZeroFixUp) {
   expect_same(conv_det(t, g), want_t, "tiny factors");
 }
 
+// Stride-1 backward data leaves out the taps of dy channels that are all zeros in a sample
+// (what dropout2d leaves). Every pattern of left-out channels must give the element form's
+// bits: none, all, the first, the last, runs of two and single ones between kept channels;
+// with finite-sized factors (no fix-up), and with tiny ones, where a chain that underflowed
+// to -0 is flipped to +0 by the zero product the canonical order adds and the tiles leave out.
+TEST(Conv2dBlocked, DataGradientLeavesOutAllZeroChannelsExactly) {
+  const std::vector<Conv2dGeom> shapes = {conv_geom(9, 10, 12, 12, 20, 5, 5, 1, 0),
+                                          conv_geom(7, 6, 9, 11, 5, 3, 3, 1, 1),
+                                          conv_geom(8, 4, 6, 7, 40, 3, 3, 1, 1)};
+  // Whether channel kk of sample n is zeroed: sample 0 none, 1 all, 2 the first, 3 the last,
+  // the others a mixed pattern that differs by sample (and one kept channel with a single
+  // nonzero value).
+  const auto dropped = [](const Conv2dGeom& g, i64 n, i64 kk) {
+    switch (n) {
+      case 0: return false;
+      case 1: return true;
+      case 2: return kk == 0;
+      case 3: return kk == g.K - 1;
+      default: return (kk * 7 + n) % 5 < 2 || (kk + n) % 4 == 0;
+    }
+  };
+  for (const Conv2dGeom& g : shapes) {
+    for (const bool tiny : {false, true}) {
+      ConvIn d = conv_inputs(g, static_cast<std::uint64_t>(g.K * 10 + g.C));
+      const i64 pq = g.P * g.Q;
+      if (tiny) {  // kept dy values of -2^-80 size against 2^-80 weights: products underflow to -0
+        for (float& v : d.dy) v = -std::fabs(v) * 0x1p-80f;
+        for (float& v : d.w) v = std::fabs(v) * 0x1p-80f;
+      }
+      for (i64 n = 0; n < g.N; ++n)
+        for (i64 kk = 0; kk < g.K; ++kk)
+          if (dropped(g, n, kk)) {
+            // +0 only when tiny: the canonical chain's last products are then +0, which turn a
+            // -0 chain to +0; the tiles leave them out and need the fix-up to agree.
+            for (i64 i = 0; i < pq; ++i) d.dy[static_cast<size_t>((n * g.K + kk) * pq + i)] = tiny || i % 3 ? 0.0f : -0.0f;
+          } else if (n >= 4 && kk == n % g.K) {  // one nonzero value, the plane's last
+            for (i64 i = 0; i + 1 < pq; ++i) d.dy[static_cast<size_t>((n * g.K + kk) * pq + i)] = 0.0f;
+          }
+      std::vector<float> want(d.x.size());
+      for (i64 n = 0; n < g.N; ++n)
+        for (i64 c = 0; c < g.C; ++c)
+          for (i64 h = 0; h < g.H; ++h)
+            for (i64 w = 0; w < g.W; ++w)
+              want[size_t(k::conv_x_index(g, n, c, h, w))] = k::conv2d_bwd_data_elem(d.dy.data(), d.w.data(), g, n, c, h, w);
+      if (tiny) {
+        ASSERT_GT(std::count_if(want.begin(), want.end(), [](float v) { return v == 0.0f && std::signbit(v); }), 0)
+            << "the tiny input should produce -0 data gradients";
+      }
+      for (int t : test::kThreadCounts) {
+        test::ThreadCountGuard threads(t);
+        std::vector<float> dx(d.x.size());
+        cpu::conv2d_bwd_data_det(d.dy.data(), d.w.data(), dx.data(), g);
+        EXPECT_TRUE(bitwise_equal(dx, want, describe(g) + (tiny ? " tiny" : "") + " threads=" + std::to_string(t)));
+      }
+    }
+  }
+}
+
 TEST(Conv2dBlocked, TinyFactorPredicate) {
   const float inf = std::numeric_limits<float>::infinity();
   const float ok[] = {1.0f, -2.0f, 0.0f, -0.0f, 0x1p-51f, -0x1p-51f}, tiny[] = {1.0f, 0x1.fffffep-52f},
