@@ -123,6 +123,26 @@ TEST(Conv2dBlocked, WeightGradientWithoutBiasEqualsElementForm) {
   }
 }
 
+// A batch whose transposed dy exceeds cpu/conv2d.cpp's kConvDyTCacheBytes (4 MiB; reference
+// conv1 at 130 samples: 4.6 MiB) takes the chunk-at-a-time weight gradient at up to 8 threads
+// (17 chunks, the last of 2 samples) and the whole transposition at 16: the same bits, with
+// and without a bias.
+TEST(Conv2dBlocked, WeightGradientOfALargeBatchEqualsElementForm) {
+  const Conv2dGeom g = conv_geom(130, 1, 28, 28, 10, 5, 5, 1, 0);
+  const ConvIn d = conv_inputs(g, 131);
+  const ConvOut want = conv_elem(d, g);
+  for (int t : test::kThreadCounts) {
+    test::ThreadCountGuard threads(t);
+    std::vector<float> dw(d.w.size()), db(d.b.size()), dw_alone(d.w.size());
+    cpu::conv2d_bwd_weight_det(d.dy.data(), d.x.data(), dw.data(), db.data(), g);
+    cpu::conv2d_bwd_weight_det(d.dy.data(), d.x.data(), dw_alone.data(), nullptr, g);
+    const std::string what = describe(g) + " threads=" + std::to_string(t);
+    EXPECT_TRUE(bitwise_equal(dw, want.dw, what + " dw"));
+    EXPECT_TRUE(bitwise_equal(db, want.db, what + " db"));
+    EXPECT_TRUE(bitwise_equal(dw_alone, want.dw, what + " dw without db"));
+  }
+}
+
 // Where a packed zero would not equal a skipped tap, the CPU must still give the element
 // form's bits: an infinite weight (0*inf = NaN) and an infinite dy in the weight gradient
 // with padding take the row forms; a -0 bias with padding (-0 + 0 = +0) is repaired by the
