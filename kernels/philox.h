@@ -47,6 +47,17 @@ LS_HD void mulhilo32(std::uint32_t a, std::uint32_t b, std::uint32_t& lo, std::u
 // key += (W0, W1) mod 2^32. One round (Random123 _philox4x32round):
 //   (lo0,hi0) = mulhilo(M0, c0); (lo1,hi1) = mulhilo(M1, c2);
 //   c = { hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0 }.
+LS_HD void philox_round(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2, std::uint32_t& c3,
+                        const PhiloxKey& k) {
+  std::uint32_t lo0, hi0, lo1, hi1;
+  mulhilo32(kPhiloxM0, c0, lo0, hi0);
+  mulhilo32(kPhiloxM1, c2, lo1, hi1);
+  c0 = hi1 ^ c1 ^ k.w[0];
+  c1 = lo1;
+  c2 = hi0 ^ c3 ^ k.w[1];
+  c3 = lo0;
+}
+
 template <int R = 10>
 LS_HD Philox4 philox4x32(Philox4 c, PhiloxKey k) {
   for (int r = 0; r < R; ++r) {
@@ -54,12 +65,23 @@ LS_HD Philox4 philox4x32(Philox4 c, PhiloxKey k) {
       k.w[0] += kPhiloxW0;
       k.w[1] += kPhiloxW1;
     }
-    std::uint32_t lo0, hi0, lo1, hi1;
-    mulhilo32(kPhiloxM0, c.w[0], lo0, hi0);
-    mulhilo32(kPhiloxM1, c.w[2], lo1, hi1);
-    c = Philox4{{hi1 ^ c.w[1] ^ k.w[0], lo1, hi0 ^ c.w[3] ^ k.w[1], lo0}};
+    philox_round(c.w[0], c.w[1], c.w[2], c.w[3], k);
   }
   return c;
+}
+
+// philox4x32 of L counters under one key, word j of counter i in c[j][i]: the same rounds,
+// with the counters side by side so that a compiler can put them in vector lanes (one block
+// at a time is a chain of dependent multiplies; dropout's masks spent most of their time there).
+template <int L, int R = 10>
+LS_HD void philox4x32_lanes(std::uint32_t (&c)[4][L], PhiloxKey k) {
+  for (int r = 0; r < R; ++r) {
+    if (r > 0) {
+      k.w[0] += kPhiloxW0;
+      k.w[1] += kPhiloxW1;
+    }
+    for (int i = 0; i < L; ++i) philox_round(c[0][i], c[1][i], c[2][i], c[3][i], k);
+  }
 }
 
 // Order: key = words 0,1 of Philox4x32-10(ctr = {stream_id, lo(instance), hi(instance), 0},
@@ -81,6 +103,19 @@ LS_HD PhiloxStream make_stream(std::uint64_t seed, std::uint32_t stream_id, std:
 // Order: block b of a stream = Philox4x32-10(ctr = {lo(b), hi(b), ctr_hi0, ctr_hi1}, key).
 LS_HD Philox4 stream_block(const PhiloxStream& s, std::uint64_t b) {
   return philox4x32<10>(Philox4{{lo32(b), hi32(b), s.ctr_hi[0], s.ctr_hi[1]}}, s.key);
+}
+
+// stream_block of blocks b0, b0+1, ..., b0+L-1: block b0+i's word j in c[j][i].
+template <int L>
+LS_HD void stream_blocks(const PhiloxStream& s, std::uint64_t b0, std::uint32_t (&c)[4][L]) {
+  for (int i = 0; i < L; ++i) {
+    const std::uint64_t b = b0 + static_cast<std::uint64_t>(i);
+    c[0][i] = lo32(b);
+    c[1][i] = hi32(b);
+    c[2][i] = s.ctr_hi[0];
+    c[3][i] = s.ctr_hi[1];
+  }
+  philox4x32_lanes<L>(c, s.key);
 }
 
 // Order: word j of a stream = word (j mod 4) of block floor(j / 4).

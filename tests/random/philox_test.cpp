@@ -59,6 +59,22 @@ TEST(Philox, StreamsMatchDocumentedKeying) {
   }
 }
 
+// kernels::stream_blocks (counters side by side, for vector lanes) against stream_block one
+// block at a time, also where the block index carries into counter word 1.
+TEST(Philox, BlocksSideBySideEqualOneBlockAtATime) {
+  for (std::uint64_t seed : {1ull, 0x0123456789abcdefull}) {
+    const k::PhiloxStream s = random::stream_for_dropout(seed, 3, 99);
+    for (std::uint64_t b0 : {0ull, 5ull, (1ull << 32) - 7, (1ull << 40) + 1}) {
+      std::uint32_t lanes[4][16];
+      k::stream_blocks<16>(s, b0, lanes);
+      for (int i = 0; i < 16; ++i) {
+        const k::Philox4 want = k::stream_block(s, b0 + static_cast<std::uint64_t>(i));
+        for (int j = 0; j < 4; ++j) EXPECT_EQ(lanes[j][i], want.w[j]) << "block " << b0 + i << " word " << j;
+      }
+    }
+  }
+}
+
 TEST(Philox, StreamIdsAndInstancesGiveDistinctKeys) {
   // Separate streams must not share keys (a collision would correlate init and dropout, say).
   std::vector<std::pair<std::uint32_t, std::uint32_t>> keys;
