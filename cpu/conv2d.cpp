@@ -121,6 +121,70 @@ void conv2d_fwd_s1(const float* x, const float* w, const float* b, float* y, con
   });
 }
 
+// Without padding: plane (c, s) of conv2d_fwd_s1_shifted, row h = x[c, h, s .. s+Q). Rows of
+// up to 16 floats copy with the width known at compile time: as a run-time count, the index
+// arithmetic around conv2's 8-float rows took a third of the forward pass.
+template <int Q>
+void fill_shifted_planes_q(const float* xn, const Conv2dGeom& g, float* xs) {
+  for (i64 c = 0; c < g.C; ++c)
+    for (i64 sx = 0; sx < g.S; ++sx) {
+      const float* src = xn + c * g.H * g.W + sx;
+      float* dst = xs + (c * g.S + sx) * g.H * Q;
+      for (i64 h = 0; h < g.H; ++h)
+        for (int q = 0; q < Q; ++q) dst[h * Q + q] = src[h * g.W + q];
+    }
+}
+void fill_shifted_planes(const float* xn, const Conv2dGeom& g, float* xs) {
+  if (g.Q <= 16) return dispatch_rows<16>(g.Q, [&](auto Q) { fill_shifted_planes_q<Q.value>(xn, g, xs); });
+  for (i64 c = 0; c < g.C; ++c)
+    for (i64 sx = 0; sx < g.S; ++sx)
+      for (i64 h = 0; h < g.H; ++h)
+        copy_row(xn + (c * g.H + h) * g.W + sx, g.Q, xs + ((c * g.S + sx) * g.H + h) * g.Q);
+}
+
+// conv2d_fwd_s1_shifted where the S-1 columns past Q are at least 1/kShiftedPlanesWaste of a
+// row. Measured on one thread (conv2d_bench, batch 256): conv2 of the reference CNN (4 of 12)
+// 1660 -> 1241 us, conv1 (4 of 28) 829 -> 713 us; a 32x32 layer with pad 1 (2 of 34) ran 17%
+// slower (its copy then went through a general padded form, since removed).
+constexpr i64 kShiftedPlanesWaste = 8;
+
+// Stride 1 without padding, over column-shifted planes: xs[((c*S + s)*H + h)*Q + q] =
+// x[c, h, q + s], Q columns wide, so that output position p*Q + q of tap (c, r, s) reads
+// xs[((c*S + s)*H + r)*Q + p*Q + q]: consecutive positions are consecutive floats across output
+// rows, and every lane of a tile is an output, where conv2d_fwd_s1 also computes the S-1
+// columns per row past Q. The copy is S times x; each output is still the chain of
+// conv2d_fwd_elem. The caller chooses it where those columns are many (kShiftedPlanesWaste).
+void conv2d_fwd_s1_shifted(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
+  constexpr int nr = kConvColsNR;
+  const i64 pq = g.P * g.Q, crs = g.C * g.R * g.S;
+  const i64 ldy = (pq + nr - 1) / nr * nr;  // the last tile reads up to nr - 1 positions past pq
+  std::vector<i64> off(static_cast<size_t>(crs));
+  for (i64 c = 0; c < g.C; ++c)
+    for (i64 r = 0; r < g.R; ++r)
+      for (i64 sx = 0; sx < g.S; ++sx)
+        off[static_cast<size_t>((c * g.R + r) * g.S + sx)] = ((c * g.S + sx) * g.H + r) * g.Q;
+  const i64 mr = even_block_rows(g.K, kConvColsMR);
+  parallel_for(g.N, 1, [&](i64 lo, i64 hi) {
+    std::vector<float> xs(static_cast<size_t>(g.C * g.S * g.H * g.Q + nr), 0.0f);
+    std::vector<float> yw(ldy == pq ? 0 : static_cast<size_t>(g.K * ldy));
+    for (i64 n = lo; n < hi; ++n) {
+      fill_shifted_planes(x + k::conv_x_index(g, n, 0, 0, 0), g, xs.data());
+      float* yn = y + k::conv_y_index(g, n, 0, 0, 0);
+      float* out = ldy == pq ? yn : yw.data();  // whole tiles write y in place
+      for (i64 k0 = 0; k0 < g.K; k0 += mr)
+        dispatch_rows<kConvColsMR>(std::min<i64>(mr, g.K - k0), [&](auto MR) {
+          for (int m = 0; m < MR.value; ++m) std::fill_n(out + (k0 + m) * ldy, ldy, b[k0 + m]);
+          for (i64 i0 = 0; i0 < ldy; i0 += nr)
+            chain_tile_call<MR.value, nr>(k::StridedA<float>{w + k0 * crs, crs, 1},
+                                          k::IndexedB<float>{xs.data() + i0, off.data()}, crs,
+                                          out + k0 * ldy + i0, ldy);
+        });
+      if (out != yn)
+        for (i64 kk = 0; kk < g.K; ++kk) copy_row(yw.data() + kk * ldy, pq, yn + kk * pq);
+    }
+  });
+}
+
 // The taps of backward-data rows whose kernel rows r lie in [r_lo, r_hi]: the canonical
 // (k, r, s) order with the other kernel rows left out, as conv2d_bwd_data_elem leaves them
 // out. off and wt are the full lists' entries at the kept taps.
@@ -435,6 +499,7 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
 void conv2d_fwd_det(const float* x, const float* w, const float* b, float* y, const Conv2dGeom& g) {
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q;
   if (g.pad > 0 && !k::conv2d_zero_taps_exact(w, g.K * crs)) return conv2d_fwd_rows(x, w, b, y, g);
+  if (g.stride == 1 && g.pad == 0 && (g.S - 1) * kShiftedPlanesWaste >= g.W) return conv2d_fwd_s1_shifted(x, w, b, y, g);
   if (g.stride == 1) return conv2d_fwd_s1(x, w, b, y, g);
   const i64 panels = panels_for(pq);
   parallel_for(g.N * panels, 1, [&](i64 lo, i64 hi) {

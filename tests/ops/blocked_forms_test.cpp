@@ -37,7 +37,11 @@ const std::vector<Conv2dGeom> kConvShapes = {
     conv_geom(3, 25, 9, 35, 6, 3, 3, 1, 1),    // stride 1, pad 1: uneven channel blocks, row tails
     conv_geom(10, 3, 7, 8, 37, 2, 3, 1, 0),    // stride 1, pad 0: three output-channel tiles, 2 chunks
     conv_geom(9, 4, 6, 7, 40, 3, 3, 1, 1),     // stride 1, pad 1, K >= 32: wide weight tiles in a zero frame
+    conv_geom(3, 2, 9, 40, 5, 3, 3, 1, 0),     // stride 1, pad 0, wide rows: the forward reads x in place
 };
+// The forward at stride 1 and pad 0 runs over column-shifted planes where the kernel's S-1
+// columns are at least 1/8 of a row (both reference layers, 8 columns of 12 and 24 of 28; and
+// {10, 3, 7, 8, 37, 2, 3}, whose 36 outputs end in a partial tile), else over x in place.
 
 struct ConvIn {
   std::vector<float> x, w, b, dy;
