@@ -143,9 +143,10 @@ void fill_shifted_planes(const float* xn, const Conv2dGeom& g, float* xs) {
 }
 
 // conv2d_fwd_s1_shifted where the S-1 columns past Q are at least 1/kShiftedPlanesWaste of a
-// row. Measured on one thread (conv2d_bench, batch 256): conv2 of the reference CNN (4 of 12)
-// 1660 -> 1241 us, conv1 (4 of 28) 829 -> 713 us; a 32x32 layer with pad 1 (2 of 34) ran 17%
-// slower (its copy then went through a general padded form, since removed).
+// row. Measured on one thread (conv2d_bench, batch 256), against conv2d_fwd_s1: conv2 of the
+// reference CNN (4 extra columns of 12) 1660 -> 1157 us, conv1 (4 of 28) 829 -> 726 us. A
+// 32x32 layer with pad 1 (2 of 34), through a padded form of the copy, ran 17% slower; padded
+// layers keep conv2d_fwd_s1.
 constexpr i64 kShiftedPlanesWaste = 8;
 
 // Stride 1 without padding, over column-shifted planes: xs[((c*S + s)*H + h)*Q + q] =
@@ -386,8 +387,6 @@ void bwd_weight_s1_partials(const float* x, const i64* base, const i64* off, con
                                          part + m0 * ld + t * NR, ld);
 }
 
-// Stride 1 without padding (both layers of the reference CNN): x is read in place through
-// tap offsets, and dy once transposed so that output channels lie along the vector lanes.
 // Above this size of dyT (this machine's L2 holds 1 MiB), and with at least two chunks per
 // thread, each thread transposes one batch chunk of dy at a time into its own buffer and runs
 // all of that chunk's tiles while the buffer is in cache; transposing the whole batch first
@@ -395,6 +394,9 @@ void bwd_weight_s1_partials(const float* x, const i64* base, const i64* off, con
 // batch 256, 2 threads): the step's weight gradients 2.14 -> 1.70 ms. Below it, the whole
 // transposition stays ahead: per chunk, conv2 at batch 32 ran 15% slower on 2 threads.
 constexpr i64 kConvDyTCacheBytes = i64{4} << 20;
+
+// Stride 1 without padding (both layers of the reference CNN): x is read in place through
+// tap offsets, and dy transposed so that output channels lie along the vector lanes.
 void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g) {
   const i64 crs = g.C * g.R * g.S, pq = g.P * g.Q, npq = g.N * pq;
   // Output channels that need more than one kConvNR vector take kNR-wide tiles: half as many
@@ -446,6 +448,7 @@ void conv2d_bwd_weight_s1(const float* dy, const float* x, float* dw, float* db,
     });
   };
   if (npq * ld * static_cast<i64>(sizeof(float)) > kConvDyTCacheBytes && chunks >= 2 * num_threads()) {
+    // Threads take whole chunks, each transposed into the thread's own buffer just before its tiles.
     parallel_for(chunks, 1, [&](i64 lo, i64 hi) {
       float* chunk_dyT = scratch(Scratch::kConvDyT, k::kBatchChunk * pq * ld);
       for (i64 j = lo; j < hi; ++j) {

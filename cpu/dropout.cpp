@@ -32,13 +32,14 @@ void dropout_apply_det(const float* x, float* y, const k::DropoutParams& d, i64 
       for (int b = 0; b < kBlocks; ++b)
         for (int j = 0; j < 4; ++j) words[4 * b + j] = lanes[j][b];
       const i64 g1 = std::min<i64>(hi, g0 + static_cast<i64>((b0 + kBlocks) * 4 - m0));
-      const std::uint32_t* word = words + (m0 - b0 * 4) - g0;  // word[gi]: mask gi's draw
+      const std::uint32_t* word = words + (m0 - b0 * 4);  // word[gi - g0]: mask gi's draw
       if (group == 1) {  // a select per element, which vectorises; a branch mispredicted half the time
-        for (i64 i = g0; i < g1; ++i) y[i] = k::dropout_elem(x[i], k::keep_word(word[i], d.drop_below), d.scale);
+        for (i64 i = g0; i < g1; ++i)
+          y[i] = k::dropout_elem(x[i], k::keep_word(word[i - g0], d.drop_below), d.scale);
       } else {
         for (i64 gi = g0; gi < g1; ++gi) {
           const i64 begin = gi * group, end = std::min(n, begin + group);
-          if (k::keep_word(word[gi], d.drop_below)) {
+          if (k::keep_word(word[gi - g0], d.drop_below)) {
             for (i64 i = begin; i < end; ++i) y[i] = k::dropout_elem(x[i], true, d.scale);
           } else {
             for (i64 i = begin; i < end; ++i) y[i] = k::dropout_elem(x[i], false, d.scale);

@@ -15,7 +15,8 @@ enum class Scratch : int {
   kPanels,      // linear: packed B panels
   kTransposed,  // linear: an output computed transposed
   kRowsOfA,     // linear: a packed block of A (on the pool's threads)
-  kConvDyT,     // conv2d backward weight: dy with output channels along the lanes
+  kConvDyT,     // conv2d backward weight: dy with output channels along the lanes (whole, or
+                // one batch chunk per thread)
   kConvFramed,  // conv2d backward weight: x in a zero frame
   kConvWeightParts,  // conv2d backward weight: every batch chunk's dw partials
   kConvBiasParts,    // conv2d backward weight: every batch chunk's db partials

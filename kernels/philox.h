@@ -43,8 +43,7 @@ LS_HD void mulhilo32(std::uint32_t a, std::uint32_t b, std::uint32_t& lo, std::u
   hi = hi32(p);
 }
 
-// Order: R rounds; round 1 uses the key as given, before each later round
-// key += (W0, W1) mod 2^32. One round (Random123 _philox4x32round):
+// One round (Random123 _philox4x32round):
 //   (lo0,hi0) = mulhilo(M0, c0); (lo1,hi1) = mulhilo(M1, c2);
 //   c = { hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0 }.
 LS_HD void philox_round(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2, std::uint32_t& c3,
@@ -58,6 +57,8 @@ LS_HD void philox_round(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2,
   c3 = lo0;
 }
 
+// Order: R rounds; round 1 uses the key as given, before each later round
+// key += (W0, W1) mod 2^32.
 template <int R = 10>
 LS_HD Philox4 philox4x32(Philox4 c, PhiloxKey k) {
   for (int r = 0; r < R; ++r) {
