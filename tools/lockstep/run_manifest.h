@@ -30,6 +30,8 @@ class RunManifest {
   // steps, in words: {"stopped": {"reason": ..., "step": ..., "message": ...}}.
   void record_stop(const std::string& reason, i64 step, const std::string& message);
   void write() const;
+  // Whether write() writes a file (not for a path of "").
+  bool writes() const { return !path_.empty(); }
 
  private:
   std::string path_;

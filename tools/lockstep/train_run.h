@@ -63,7 +63,6 @@ struct TrainResult {
   i64 steps = 0;
   bool interrupted = false;
   std::vector<EpochRecord> epochs;
-  std::vector<std::pair<i64, std::string>> step_fingerprints;  // (step, fingerprint) after that many steps
 };
 
 // Called after each recorded step fingerprint; returning false stops the run (verify uses it).
