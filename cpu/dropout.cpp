@@ -1,6 +1,6 @@
 // CPU dropout/dropout2d kernel (forward and backward share it). Each output depends only on
 // its own index and the key, so any split of [0, n) across threads gives the same bits; a
-// thread computes each Philox block of 4 words once and uses the words its range needs.
+// thread computes the Philox blocks its range needs, 16 at a time.
 // See docs/randomness.md#dropout.
 #include <algorithm>
 

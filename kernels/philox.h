@@ -57,23 +57,11 @@ LS_HD void philox_round(std::uint32_t& c0, std::uint32_t& c1, std::uint32_t& c2,
   c3 = lo0;
 }
 
+// Philox4x32-R of L counters under one key, word j of counter i in c[j][i].
 // Order: R rounds; round 1 uses the key as given, before each later round
-// key += (W0, W1) mod 2^32.
-template <int R = 10>
-LS_HD Philox4 philox4x32(Philox4 c, PhiloxKey k) {
-  for (int r = 0; r < R; ++r) {
-    if (r > 0) {
-      k.w[0] += kPhiloxW0;
-      k.w[1] += kPhiloxW1;
-    }
-    philox_round(c.w[0], c.w[1], c.w[2], c.w[3], k);
-  }
-  return c;
-}
-
-// philox4x32 of L counters under one key, word j of counter i in c[j][i]: the same rounds,
-// with the counters side by side so that a compiler can put them in vector lanes (one block
-// at a time is a chain of dependent multiplies; dropout's masks spent most of their time there).
+// key += (W0, W1) mod 2^32. Why counters side by side: a compiler can put them in vector lanes
+// (one block at a time is a chain of dependent multiplies; dropout's masks spent most of their
+// time there).
 template <int L, int R = 10>
 LS_HD void philox4x32_lanes(std::uint32_t (&c)[4][L], PhiloxKey k) {
   for (int r = 0; r < R; ++r) {
@@ -83,6 +71,14 @@ LS_HD void philox4x32_lanes(std::uint32_t (&c)[4][L], PhiloxKey k) {
     }
     for (int i = 0; i < L; ++i) philox_round(c[0][i], c[1][i], c[2][i], c[3][i], k);
   }
+}
+
+// One counter: philox4x32_lanes with a single lane.
+template <int R = 10>
+LS_HD Philox4 philox4x32(Philox4 c, PhiloxKey k) {
+  std::uint32_t lanes[4][1] = {{c.w[0]}, {c.w[1]}, {c.w[2]}, {c.w[3]}};
+  philox4x32_lanes<1, R>(lanes, k);
+  return Philox4{{lanes[0][0], lanes[1][0], lanes[2][0], lanes[3][0]}};
 }
 
 // Order: key = words 0,1 of Philox4x32-10(ctr = {stream_id, lo(instance), hi(instance), 0},
