@@ -213,6 +213,26 @@ TEST(MaxPool2dTwoByTwo, ThreadSplitsOfTiedDataMatchElementForm) {
     EXPECT_TRUE(same_pool_fwd(got, want, x, g));
 }
 
+TEST(MaxPool2dTwoByTwo, EveryRowLengthWithSparseNaNsMatchesElementForm) {
+  // Rows of 1 to 19 outputs, so that every mix of 8-output, 4-output and single-output steps
+  // occurs (the CPU form runs a row 8, then 4, then 1 at a time), on tied rule values with a
+  // NaN at about one input in 40: most 8-output steps hold none (the CPU skips the NaN terms
+  // there), the others hold one in any of the window's four places.
+  for (i64 Q = 1; Q <= 19; ++Q) {
+    const kernels::Pool2dGeom g{2, 3, 7, 2 * Q + 1, 2, 2, 3, Q, 2};
+    std::vector<float> x(static_cast<size_t>(g.N * g.C * g.H * g.W));
+    std::uint32_t state = 12345u + std::uint32_t(Q);
+    for (float& v : x) {
+      state = state * 1664525u + 1013904223u;
+      const std::uint32_t r = state >> 8;
+      v = r % 40 == 0 ? kRuleValues[r / 40 % 2] : kRuleValues[2 + r / 40 % (kRuleValues.size() - 2)];
+    }
+    const PoolFwd want = elem_pool_fwd(x, g);
+    for (const PoolFwd& got : test::at_each_thread_count([&] { return cpu_pool_fwd(x, g); }))
+      EXPECT_TRUE(same_pool_fwd(got, want, x, g)) << "Q " << Q;
+  }
+}
+
 TEST(MaxPool2dTwoByTwo, OtherWindowsAndStridesKeepTheGeneralForm) {
   // Near misses of 2x2 stride 2 (overlapping, gapped, 1x1 and 3x3 windows) on rule values,
   // odd extents: each must give the element form's bits, so none may take the 2x2 form.
