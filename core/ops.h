@@ -31,6 +31,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
 
 /// x: (N,C,H,W) -> (N,C,P,Q); stride defaults to the kernel size. First index wins on ties; NaN propagates.
 Tensor max_pool2d(const Tensor& x, i64 kernel_size, i64 stride = 0);
+/// relu(max_pool2d(x, kernel_size, stride)) as one op, with the same bits forward and backward;
+/// the pooled tensor before relu is never materialised.
+Tensor max_pool2d_relu(const Tensor& x, i64 kernel_size, i64 stride = 0);
 
 /// x: (N,C,H,W) -> (N,C,P,Q), the mean of each window; stride defaults to the kernel size.
 Tensor avg_pool2d(const Tensor& x, i64 kernel_size, i64 stride = 0);

@@ -14,6 +14,7 @@
 
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
+#include "cpu/scratch.h"
 #include "kernels/max_pool2d.h"
 
 namespace lockstep::cpu {
@@ -40,10 +41,12 @@ struct FwdArgs {
   float* y;
   i64* argmax;
   const Pool2dGeom& g;
+  bool relu;  // max_pool2d_relu: relu applied to each plane's outputs while they are in L1
 };
 
 struct BwdArgs {
   const float* dy;
+  const float* y;  // max_pool2d_relu's output, else null
   const i64* argmax;
   float* dx;
   const Pool2dGeom& g;
@@ -151,43 +154,75 @@ void fwd_plane_2x2s2(const float* xp, float* yp, i64* ap, const Pool2dGeom& g) {
 }
 #endif
 
+void fwd_plane(const float* xp, float* yp, i64* ap, const Pool2dGeom& g) {
+  if (k::is_pool_2x2_stride2(g) && g.W <= kMaxRowFor32BitOffset) {
+    fwd_plane_2x2s2(xp, yp, ap, g);
+  } else if (k::is_pool_2x2_stride2(g)) {
+    k::max_pool2d_fwd_plane_2x2s2(xp, yp, ap, g.W, g.P, g.Q);
+  } else {
+    for (i64 p = 0; p < g.P; ++p) k::max_pool2d_fwd_row(xp, g, p, yp + p * g.Q, ap + p * g.Q);
+  }
+}
+
 void fwd_planes(const FwdArgs& a, i64 lo, i64 hi) {
   const Pool2dGeom& g = a.g;
   const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
   for (i64 nc = lo; nc < hi; ++nc) {
-    const float* xp = a.x + nc * in_plane;
     float* yp = a.y + nc * out_plane;
-    i64* ap = a.argmax + nc * out_plane;
-    if (k::is_pool_2x2_stride2(g) && g.W <= kMaxRowFor32BitOffset) {
-      fwd_plane_2x2s2(xp, yp, ap, g);
-      continue;
-    }
-    if (k::is_pool_2x2_stride2(g)) {
-      k::max_pool2d_fwd_plane_2x2s2(xp, yp, ap, g.W, g.P, g.Q);
-      continue;
-    }
-    for (i64 p = 0; p < g.P; ++p) k::max_pool2d_fwd_row(xp, g, p, yp + p * g.Q, ap + p * g.Q);
+    fwd_plane(a.x + nc * in_plane, yp, a.argmax + nc * out_plane, g);
+    if (a.relu)
+      for (i64 o = 0; o < out_plane; ++o) yp[o] = k::relu_fwd_elem(yp[o]);
   }
 }
 
 void bwd_planes(const BwdArgs& a, i64 lo, i64 hi) {
   const Pool2dGeom& g = a.g;
   const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
-  for (i64 nc = lo; nc < hi; ++nc)
-    k::max_pool2d_bwd_plane(a.dy + nc * out_plane, a.argmax + nc * out_plane, a.dx + nc * in_plane, g);
+  for (i64 nc = lo; nc < hi; ++nc) {
+    const float* dy = a.dy + nc * out_plane;
+    const i64* am = a.argmax + nc * out_plane;
+    float* dx = a.dx + nc * in_plane;
+    if (a.y) {
+      // kernels::max_pool2d_relu_bwd_plane with the relu-masked dy of the plane computed first,
+      // in a loop of selects: inside the scatter GCC branched on y > 0, which real activations
+      // mispredict (the fused backward took 3x the two unfused ones in the training step).
+      // The scatter then adds the same values in the same order.
+      float* masked = scratch(Scratch::kPoolReluGrad, out_plane);
+      const float* y = a.y + nc * out_plane;
+      for (i64 o = 0; o < out_plane; ++o) masked[o] = k::relu_bwd_elem(dy[o], y[o]);
+      k::max_pool2d_bwd_plane(masked, am, dx, g);
+    } else {
+      k::max_pool2d_bwd_plane(dy, am, dx, g);
+    }
+  }
 }
-}  // namespace
 
-void max_pool2d_fwd_det(const float* x, float* y, i64* argmax, const Pool2dGeom& g) {
-  const FwdArgs a{x, y, argmax, g};
+void run_fwd(const FwdArgs& a) {
+  const Pool2dGeom& g = a.g;
   parallel_for(g.N * g.C, plane_grain(kWindowReadsPerJob, g.P * g.Q * g.R * g.S),
                [&a](i64 lo, i64 hi) { fwd_planes(a, lo, hi); });
 }
 
+void run_bwd(const BwdArgs& a) {
+  const Pool2dGeom& g = a.g;
+  parallel_for(g.N * g.C, plane_grain(kGradElementsPerJob, g.H * g.W), [&a](i64 lo, i64 hi) { bwd_planes(a, lo, hi); });
+}
+}  // namespace
+
+void max_pool2d_fwd_det(const float* x, float* y, i64* argmax, const Pool2dGeom& g) {
+  run_fwd(FwdArgs{x, y, argmax, g, false});
+}
+
 void max_pool2d_bwd_det(const float* dy, const i64* argmax, float* dx, const Pool2dGeom& g) {
-  const BwdArgs a{dy, argmax, dx, g};
-  parallel_for(g.N * g.C, plane_grain(kGradElementsPerJob, g.H * g.W),
-               [&a](i64 lo, i64 hi) { bwd_planes(a, lo, hi); });
+  run_bwd(BwdArgs{dy, nullptr, argmax, dx, g});
+}
+
+void max_pool2d_relu_fwd_det(const float* x, float* y, i64* argmax, const Pool2dGeom& g) {
+  run_fwd(FwdArgs{x, y, argmax, g, true});
+}
+
+void max_pool2d_relu_bwd_det(const float* dy, const float* y, const i64* argmax, float* dx, const Pool2dGeom& g) {
+  run_bwd(BwdArgs{dy, y, argmax, dx, g});
 }
 
 }  // namespace lockstep::cpu

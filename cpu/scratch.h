@@ -20,6 +20,7 @@ enum class Scratch : int {
   kConvFramed,  // conv2d backward weight: x in a zero frame
   kConvWeightParts,  // conv2d backward weight: every batch chunk's dw partials
   kConvBiasParts,    // conv2d backward weight: every batch chunk's db partials
+  kPoolReluGrad,     // max_pool2d_relu backward: one plane's relu-masked dy
   kCount
 };
 

@@ -94,6 +94,16 @@ LS_HD float max_pool2d_bwd_item(const float* dy, const i64* argmax, const kn::Po
   const i64 hw = t % (g.H * g.W), nc = t / (g.H * g.W);
   return kn::max_pool2d_bwd_elem(dy + nc * g.P * g.Q, argmax + nc * g.P * g.Q, g, hw / g.W, hw % g.W);
 }
+// max_pool2d_relu: as above, with relu applied to the output and its backward to dy.
+LS_HD float max_pool2d_relu_fwd_item(const float* x, i64* argmax, const kn::Pool2dGeom& g, i64 t) {
+  const i64 pq = t % (g.P * g.Q), nc = t / (g.P * g.Q);
+  return kn::max_pool2d_relu_fwd_elem(x + nc * g.H * g.W, g, pq / g.Q, pq % g.Q, argmax + t);
+}
+LS_HD float max_pool2d_relu_bwd_item(const float* dy, const float* y, const i64* argmax, const kn::Pool2dGeom& g,
+                                     i64 t) {
+  const i64 hw = t % (g.H * g.W), nc = t / (g.H * g.W), plane = nc * g.P * g.Q;
+  return kn::max_pool2d_relu_bwd_elem(dy + plane, y + plane, argmax + plane, g, hw / g.W, hw % g.W);
+}
 
 // ---- sum, nll_loss, log_softmax ----
 // t: chunk of kSumChunk elements.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "kernels/hd.h"
+#include "kernels/relu.h"
 #include "kernels/shapes.h"
 
 namespace lockstep::kernels {
@@ -98,22 +99,34 @@ LS_HD void max_pool2d_fwd_plane_2x2s2(const T* __restrict__ x_plane, T* __restri
   }
 }
 
+// The gradient reaching output o of a plane: dy[o] for max_pool2d alone; for max_pool2d
+// followed by relu (the fused op below), relu's backward of it.
+template <class T>
+struct PoolGrad {
+  const T* dy_plane;
+  LS_HD T operator()(i64 o) const { return dy_plane[o]; }
+};
+
 // dy, argmax: the (n,c) planes of shape (P,Q); dx: the (n,c) plane of shape (H,W).
 // Order: dx = 0; for p, q row-major: dx[argmax[p,q]] = dx[argmax[p,q]] + dy[p,q].
 // Why a whole plane per call: overlapping windows (stride < window) send several dy to one
 // dx, and this fixes their order; planes are independent, so backends split over planes.
+template <class T, class Grad>
+LS_HD void max_pool2d_bwd_plane_of(const Grad& dy, const i64* argmax_plane, T* dx_plane, const Pool2dGeom& g) {
+  for (i64 i = 0; i < g.H * g.W; ++i) dx_plane[i] = T(0);
+  for (i64 o = 0; o < g.P * g.Q; ++o) dx_plane[argmax_plane[o]] = dx_plane[argmax_plane[o]] + dy(o);
+}
 template <class T>
 LS_HD void max_pool2d_bwd_plane(const T* dy_plane, const i64* argmax_plane, T* dx_plane, const Pool2dGeom& g) {
-  for (i64 i = 0; i < g.H * g.W; ++i) dx_plane[i] = T(0);
-  for (i64 o = 0; o < g.P * g.Q; ++o) dx_plane[argmax_plane[o]] = dx_plane[argmax_plane[o]] + dy_plane[o];
+  max_pool2d_bwd_plane_of(PoolGrad<T>{dy_plane}, argmax_plane, dx_plane, g);
 }
 
 // The same result per input element (h, w), for backends that want one thread per dx:
 // Order: acc = 0; for the outputs (p, q) whose window holds (h, w), row-major:
 //   if argmax[p,q] == h*W + w: acc = acc + dy[p,q].
 // Equal bits to max_pool2d_bwd_plane: each dx element sees the same addends in the same order.
-template <class T>
-LS_HD T max_pool2d_bwd_elem(const T* dy_plane, const i64* argmax_plane, const Pool2dGeom& g, i64 h, i64 w) {
+template <class T, class Grad>
+LS_HD T max_pool2d_bwd_elem_of(const Grad& dy, const i64* argmax_plane, const Pool2dGeom& g, i64 h, i64 w) {
   // Outputs p with p*stride <= h < p*stride + R.
   const i64 p_lo = h < g.R ? 0 : (h - g.R) / g.stride + 1, p_hi = h / g.stride < g.P - 1 ? h / g.stride : g.P - 1;
   const i64 q_lo = w < g.S ? 0 : (w - g.S) / g.stride + 1, q_hi = w / g.stride < g.Q - 1 ? w / g.stride : g.Q - 1;
@@ -121,8 +134,42 @@ LS_HD T max_pool2d_bwd_elem(const T* dy_plane, const i64* argmax_plane, const Po
   T acc = T(0);
   for (i64 p = p_lo; p <= p_hi; ++p)
     for (i64 q = q_lo; q <= q_hi; ++q)
-      if (argmax_plane[p * g.Q + q] == target) acc = acc + dy_plane[p * g.Q + q];
+      if (argmax_plane[p * g.Q + q] == target) acc = acc + dy(p * g.Q + q);
   return acc;
+}
+template <class T>
+LS_HD T max_pool2d_bwd_elem(const T* dy_plane, const i64* argmax_plane, const Pool2dGeom& g, i64 h, i64 w) {
+  return max_pool2d_bwd_elem_of<T>(PoolGrad<T>{dy_plane}, argmax_plane, g, h, w);
+}
+
+// max_pool2d_relu: relu(max_pool2d(x)) as one op, so that the pooled tensor is neither
+// written nor read again (docs/ordering.md#max_pool2d_relu).
+// Forward order: y = relu_fwd_elem(max_pool2d output), argmax as max_pool2d's.
+// Backward order: max_pool2d's, with relu_bwd_elem(dy[o], y[o]) as the gradient of output o.
+// That is relu's own backward of the pooled value m: relu_bwd_elem tests x > 0, and
+// y = relu(m) > 0 exactly where m > 0 (m NaN gives y NaN, and both tests fail). So the fused
+// op saves y, which it returns anyway, instead of m.
+template <class T>
+LS_HD T max_pool2d_relu_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q, i64* argmax) {
+  return relu_fwd_elem(max_pool2d_fwd_elem(x_plane, g, p, q, argmax));
+}
+
+template <class T>
+struct PoolReluGrad {
+  const T* dy_plane;
+  const T* y_plane;
+  LS_HD T operator()(i64 o) const { return relu_bwd_elem(dy_plane[o], y_plane[o]); }
+};
+
+template <class T>
+LS_HD void max_pool2d_relu_bwd_plane(const T* dy_plane, const T* y_plane, const i64* argmax_plane, T* dx_plane,
+                                     const Pool2dGeom& g) {
+  max_pool2d_bwd_plane_of(PoolReluGrad<T>{dy_plane, y_plane}, argmax_plane, dx_plane, g);
+}
+template <class T>
+LS_HD T max_pool2d_relu_bwd_elem(const T* dy_plane, const T* y_plane, const i64* argmax_plane, const Pool2dGeom& g,
+                                 i64 h, i64 w) {
+  return max_pool2d_bwd_elem_of<T>(PoolReluGrad<T>{dy_plane, y_plane}, argmax_plane, g, h, w);
 }
 
 }  // namespace lockstep::kernels

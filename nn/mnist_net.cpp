@@ -25,10 +25,10 @@ Tensor MnistNet::forward(const Tensor& x) {
   LS_CHECK(x.rank() == 4 && x.size(1) == kInputChannels && x.size(2) == kInputHeight && x.size(3) == kInputWidth,
            ShapeError, "MnistNet: expected input (N,1,28,28), got ", x.shape());
   const bool drop = options_.dropout && is_training();
-  Tensor h = ops::relu(ops::max_pool2d((*conv1_)(x), 2));
+  Tensor h = ops::max_pool2d_relu((*conv1_)(x), 2);
   h = (*conv2_)(h);
   if (drop) h = ops::dropout2d(h, options_.dropout_p, true, {options_.seed, kConv2DropLayer, step()});
-  h = ops::relu(ops::max_pool2d(h, 2));
+  h = ops::max_pool2d_relu(h, 2);
   h = ops::relu((*fc1_)(h.flatten(1)));
   if (drop) h = ops::dropout(h, options_.fc_dropout_p, true, {options_.seed, kFc1DropLayer, step()});
   return ops::log_softmax((*fc2_)(h));

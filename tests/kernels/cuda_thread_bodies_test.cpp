@@ -112,6 +112,27 @@ TEST(CudaThreadBodies, MaxPool2dBothPassesEqualCpuDetBitwise) {
   }
 }
 
+TEST(CudaThreadBodies, MaxPool2dReluBothPassesEqualCpuDetBitwise) {
+  for (const Pool2dGeom& g : test::pool_shapes()) {
+    auto x = data(9, g.N * g.C * g.H * g.W);
+    for (size_t i = 0; i < x.size(); i += 5) x[i] = 0.25f;  // ties: the first index must win
+    for (size_t i = 3; i < x.size(); i += 7) x[i] = -0.0f;  // zeros that relu's tests tell apart
+    const auto dy = data(10, g.N * g.C * g.P * g.Q);
+    std::vector<float> y(dy.size()), want_y(dy.size());
+    std::vector<i64> am(dy.size()), want_am(dy.size());
+    cpu::max_pool2d_relu_fwd_det(x.data(), want_y.data(), want_am.data(), g);
+    for_items(g.N * g.C * g.P * g.Q, [&](i64 t) { y[size_t(t)] = cuda::max_pool2d_relu_fwd_item(x.data(), am.data(), g, t); });
+    EXPECT_TRUE(bitwise_equal(y, want_y, "fwd " + describe(g)));
+    EXPECT_EQ(am, want_am) << describe(g);
+
+    std::vector<float> dx(x.size()), want_dx(x.size());
+    cpu::max_pool2d_relu_bwd_det(dy.data(), want_y.data(), want_am.data(), want_dx.data(), g);
+    for_items(g.N * g.C * g.H * g.W,
+              [&](i64 t) { dx[size_t(t)] = cuda::max_pool2d_relu_bwd_item(dy.data(), want_y.data(), want_am.data(), g, t); });
+    EXPECT_TRUE(bitwise_equal(dx, want_dx, "bwd " + describe(g)));
+  }
+}
+
 TEST(CudaThreadBodies, SumNllLossLogSoftmaxEqualCpuDetBitwise) {
   for (i64 n : test::flat_sizes()) {
     const auto x = data(11, n);

@@ -248,6 +248,31 @@ TEST(MaxPool2dTwoByTwo, OtherWindowsAndStridesKeepTheGeneralForm) {
   }
 }
 
+// The fused op against the two ops it replaces, through autograd: forward values and argmax
+// choices, and the input gradient, bit for bit at every thread count. Rule values put NaNs,
+// infinities and both zeros in windows (relu(-0) is +0; NaN passes forward but no gradient);
+// k 3 stride 2 overlaps windows, so a dx collects several relu-masked dy in order.
+TEST(MaxPool2dRelu, EqualsReluOfMaxPool2dBitwise) {
+  for (const auto& [k, st] : std::vector<std::pair<i64, i64>>{{2, 2}, {3, 2}, {2, 1}}) {
+    const ref::Pool2dShape s{3, 4, 13, 21, k, st};
+    std::vector<float> x = test::uniform_values(31, s.N * s.C * s.H * s.W);
+    for (size_t i = 0; i < x.size(); i += 3) x[i] = kRuleValues[(i / 3 * 7) % kRuleValues.size()];
+    const auto g = test::uniform_values(32, s.N * s.C * s.P() * s.Q());
+    const auto run = [&](bool fused) {
+      Tensor xt = Tensor::from_vector(x, {s.N, s.C, s.H, s.W}).set_requires_grad();
+      Tensor y = fused ? ops::max_pool2d_relu(xt, k, st) : ops::relu(ops::max_pool2d(xt, k, st));
+      ops::sum(ops::mul(y, Tensor::from_vector(g, y.shape()))).backward();
+      return PoolRun{y.to_vector(), xt.grad().to_vector()};
+    };
+    const PoolRun want = run(false);
+    ASSERT_GT(abs_sum(want.dx), 0);
+    for (const PoolRun& got : test::at_each_thread_count([&] { return run(true); })) {
+      EXPECT_TRUE(bitwise_equal(got.y, want.y, "forward, k " + std::to_string(k)));
+      EXPECT_TRUE(bitwise_equal(got.dx, want.dx, "backward, k " + std::to_string(k)));
+    }
+  }
+}
+
 TEST(MaxPool2d, ErrorsNameOpAndShape) {
   test::expect_error<ShapeError>([] { ops::max_pool2d(Tensor::zeros({3, 28, 28}), 2); },
                      {"max_pool2d", "expected input (N,C,H,W)", "(3,28,28)"});
