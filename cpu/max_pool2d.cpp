@@ -28,6 +28,8 @@ constexpr i64 kWindowReadsPerJob = i64{1} << 15;
 constexpr i64 kGradElementsPerJob = i64{1} << 16;
 // The AVX2 forward holds the winner's offset in its window (at most W + 1) in 32-bit lanes.
 constexpr i64 kMaxRowFor32BitOffset = i64{1} << 30;
+// The AVX2 backward compares indices within a plane in 32-bit lanes.
+constexpr i64 kMaxPlaneFor32BitIndex = (i64{1} << 31) - 1;
 
 // Planes per job: enough planes of `work_per_plane` to reach `work_per_job`.
 i64 plane_grain(i64 work_per_job, i64 work_per_plane) {
@@ -148,10 +150,77 @@ void fwd_plane_2x2s2(const float* xp, float* yp, i64* ap, const Pool2dGeom& g) {
     for (; q < g.Q; ++q) yp[p * g.Q + q] = k::max_pool2d_fwd_elem(xp, g, p, q, ap + p * g.Q + q);
   }
 }
+
+// kernels::max_pool2d_bwd_plane for the 2x2 stride-2 window, whose windows do not overlap: the
+// scatter leaves each dx at 0 + grad of the one window holding it where that window's argmax
+// names it, and at 0 elsewhere (rows and columns in no window included). This writes that
+// value once per element through integer compares and masks, 8 (then 4) windows at a time, instead
+// of a memset followed by a scatter of read-modify-writes: the same single addition 0 + grad
+// (which turns -0 into +0, as the scatter does) and the same zeros.
+// Compares the low 32 bits of argmax: the caller checks that a plane's indices fit them.
+void bwd_plane_2x2s2(const float* grad, const i64* argmax, float* dx, const Pool2dGeom& g) {
+  const i64 W = g.W;
+  const int w = static_cast<int>(W);
+  for (i64 p = 0; p < g.P; ++p) {
+    float* top = dx + 2 * p * W;
+    float* bottom = top + W;
+    const float* gp = grad + p * g.Q;
+    const i64* ap = argmax + p * g.Q;
+    i64 q = 0;
+    for (; q + 8 <= g.Q; q += 8) {
+      const __m256 v = _mm256_add_ps(_mm256_setzero_ps(), _mm256_loadu_ps(gp + q));
+      const __m256 a0 = _mm256_loadu_ps(reinterpret_cast<const float*>(ap + q));
+      const __m256 a1 = _mm256_loadu_ps(reinterpret_cast<const float*>(ap + q + 4));
+      // The low halves of the 8 indices, in order: the shuffle yields windows 0 1 4 5 2 3 6 7.
+      const __m256i idx = _mm256_castpd_si256(
+          _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8));
+      const __m256i first = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(2 * p * W + 2 * q)),
+                                             _mm256_set_epi32(14, 12, 10, 8, 6, 4, 2, 0));
+      const __m256i offset = _mm256_sub_epi32(idx, first);
+      const auto at = [&](int o) { return _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(offset, _mm256_set1_epi32(o)))); };
+      const __m256 v0 = at(0), v1 = at(1), v2 = at(w), v3 = at(w + 1);
+      const __m256 t_lo = _mm256_unpacklo_ps(v0, v1), t_hi = _mm256_unpackhi_ps(v0, v1);
+      const __m256 b_lo = _mm256_unpacklo_ps(v2, v3), b_hi = _mm256_unpackhi_ps(v2, v3);
+      _mm256_storeu_ps(top + 2 * q, _mm256_permute2f128_ps(t_lo, t_hi, 0x20));
+      _mm256_storeu_ps(top + 2 * q + 8, _mm256_permute2f128_ps(t_lo, t_hi, 0x31));
+      _mm256_storeu_ps(bottom + 2 * q, _mm256_permute2f128_ps(b_lo, b_hi, 0x20));
+      _mm256_storeu_ps(bottom + 2 * q + 8, _mm256_permute2f128_ps(b_lo, b_hi, 0x31));
+    }
+    for (; q + 4 <= g.Q; q += 4) {
+      const __m128 v = _mm_add_ps(_mm_setzero_ps(), _mm_loadu_ps(gp + q));
+      const __m128 a0 = _mm_loadu_ps(reinterpret_cast<const float*>(ap + q));
+      const __m128 a1 = _mm_loadu_ps(reinterpret_cast<const float*>(ap + q + 2));
+      const __m128i idx = _mm_castps_si128(_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0)));
+      const __m128i first = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(2 * p * W + 2 * q)), _mm_set_epi32(6, 4, 2, 0));
+      const __m128i offset = _mm_sub_epi32(idx, first);
+      const auto at = [&](int o) { return _mm_and_ps(v, _mm_castsi128_ps(_mm_cmpeq_epi32(offset, _mm_set1_epi32(o)))); };
+      const __m128 v0 = at(0), v1 = at(1), v2 = at(w), v3 = at(w + 1);
+      _mm_storeu_ps(top + 2 * q, _mm_unpacklo_ps(v0, v1));
+      _mm_storeu_ps(top + 2 * q + 4, _mm_unpackhi_ps(v0, v1));
+      _mm_storeu_ps(bottom + 2 * q, _mm_unpacklo_ps(v2, v3));
+      _mm_storeu_ps(bottom + 2 * q + 4, _mm_unpackhi_ps(v2, v3));
+    }
+    for (; q < g.Q; ++q) {
+      const float v = 0.0f + gp[q];
+      const i64 offset = ap[q] - (2 * p * W + 2 * q);
+      top[2 * q] = offset == 0 ? v : 0.0f;
+      top[2 * q + 1] = offset == 1 ? v : 0.0f;
+      bottom[2 * q] = offset == W ? v : 0.0f;
+      bottom[2 * q + 1] = offset == W + 1 ? v : 0.0f;
+    }
+    for (i64 col = 2 * g.Q; col < W; ++col) top[col] = bottom[col] = 0.0f;
+  }
+  for (i64 i = 2 * g.P * W; i < g.H * W; ++i) dx[i] = 0.0f;
+}
+constexpr bool kHasBwdPlane2x2s2 = true;
 #else
 void fwd_plane_2x2s2(const float* xp, float* yp, i64* ap, const Pool2dGeom& g) {
   k::max_pool2d_fwd_plane_2x2s2(xp, yp, ap, g.W, g.P, g.Q);
 }
+void bwd_plane_2x2s2(const float* grad, const i64* argmax, float* dx, const Pool2dGeom& g) {
+  k::max_pool2d_bwd_plane(grad, argmax, dx, g);
+}
+constexpr bool kHasBwdPlane2x2s2 = false;
 #endif
 
 void fwd_plane(const float* xp, float* yp, i64* ap, const Pool2dGeom& g) {
@@ -178,22 +247,25 @@ void fwd_planes(const FwdArgs& a, i64 lo, i64 hi) {
 void bwd_planes(const BwdArgs& a, i64 lo, i64 hi) {
   const Pool2dGeom& g = a.g;
   const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
+  const bool two_by_two = kHasBwdPlane2x2s2 && k::is_pool_2x2_stride2(g) && in_plane <= kMaxPlaneFor32BitIndex;
   for (i64 nc = lo; nc < hi; ++nc) {
-    const float* dy = a.dy + nc * out_plane;
+    const float* grad = a.dy + nc * out_plane;
     const i64* am = a.argmax + nc * out_plane;
     float* dx = a.dx + nc * in_plane;
     if (a.y) {
-      // kernels::max_pool2d_relu_bwd_plane with the relu-masked dy of the plane computed first,
-      // in a loop of selects: inside the scatter GCC branched on y > 0, which real activations
-      // mispredict (the fused backward took 3x the two unfused ones in the training step).
-      // The scatter then adds the same values in the same order.
+      // max_pool2d_relu: kernels::max_pool2d_relu_bwd_plane with the plane's relu-masked dy
+      // computed first, in a loop of selects: inside the scatter GCC branched on y > 0, which
+      // real activations mispredict (the fused backward took 3x the two unfused ones in the
+      // training step). The scatter then adds the same values in the same order.
       float* masked = scratch(Scratch::kPoolReluGrad, out_plane);
       const float* y = a.y + nc * out_plane;
-      for (i64 o = 0; o < out_plane; ++o) masked[o] = k::relu_bwd_elem(dy[o], y[o]);
-      k::max_pool2d_bwd_plane(masked, am, dx, g);
-    } else {
-      k::max_pool2d_bwd_plane(dy, am, dx, g);
+      for (i64 o = 0; o < out_plane; ++o) masked[o] = k::relu_bwd_elem(grad[o], y[o]);
+      grad = masked;
     }
+    if (two_by_two)
+      bwd_plane_2x2s2(grad, am, dx, g);
+    else
+      k::max_pool2d_bwd_plane(grad, am, dx, g);
   }
 }
 

@@ -233,6 +233,47 @@ TEST(MaxPool2dTwoByTwo, EveryRowLengthWithSparseNaNsMatchesElementForm) {
   }
 }
 
+TEST(MaxPool2dTwoByTwo, BackwardOfEveryRowLengthMatchesPlaneScatter) {
+  // The CPU backward of the 2x2 stride-2 window writes each dx once (8 windows at a time,
+  // then one) instead of kernels' memset and scatter: rows of 1 to 19 outputs, odd extents
+  // (the last row and column are in no window and must come out +0 over the NaN left in dx
+  // beforehand), argmax from the element form on tied data, dy with -0 (0 + -0 is +0), NaN
+  // and infinities, plain and relu-masked (max_pool2d_relu, y with zeros and NaN).
+  for (i64 Q = 1; Q <= 19; ++Q) {
+    const kernels::Pool2dGeom g{2, 3, 7, 2 * Q + 1, 2, 2, 3, Q, 2};
+    std::vector<float> x = test::uniform_values(40 + Q, g.N * g.C * g.H * g.W);
+    for (float& v : x) v = std::round(v * 2.0f);
+    const PoolFwd fwd = elem_pool_fwd(x, g);
+    const i64 out = g.N * g.C * g.P * g.Q;
+    std::vector<float> dy = test::uniform_values(60 + Q, out), y(static_cast<size_t>(out));
+    for (i64 o = 0; o < out; ++o) {
+      y[o] = kernels::relu_fwd_elem(std::bit_cast<float>(fwd.bits[o]));
+      if (o % 5 == 0) dy[o] = -0.0f;
+      if (o % 11 == 0) dy[o] = kRuleValues[size_t(o / 11) % kRuleValues.size()];
+      if (o % 13 == 0) y[o] = kRuleValues[size_t(o / 13) % kRuleValues.size()];
+    }
+    for (bool relu : {false, true}) {
+      std::vector<float> want(x.size());
+      for (i64 nc = 0; nc < g.N * g.C; ++nc) {
+        const i64 o = nc * g.P * g.Q;
+        if (relu)
+          kernels::max_pool2d_relu_bwd_plane(dy.data() + o, y.data() + o, fwd.argmax.data() + o, want.data() + nc * g.H * g.W, g);
+        else
+          kernels::max_pool2d_bwd_plane(dy.data() + o, fwd.argmax.data() + o, want.data() + nc * g.H * g.W, g);
+      }
+      for (const auto& got : test::at_each_thread_count([&] {
+             std::vector<float> dx(x.size(), std::bit_cast<float>(0x7fc0deadu));
+             if (relu)
+               cpu::max_pool2d_relu_bwd_det(dy.data(), y.data(), fwd.argmax.data(), dx.data(), g);
+             else
+               cpu::max_pool2d_bwd_det(dy.data(), fwd.argmax.data(), dx.data(), g);
+             return dx;
+           }))
+        EXPECT_TRUE(bitwise_equal(got, want, "Q " + std::to_string(Q) + (relu ? ", relu" : "")));
+    }
+  }
+}
+
 TEST(MaxPool2dTwoByTwo, OtherWindowsAndStridesKeepTheGeneralForm) {
   // Near misses of 2x2 stride 2 (overlapping, gapped, 1x1 and 3x3 windows) on rule values,
   // odd extents: each must give the element form's bits, so none may take the 2x2 form.
