@@ -40,10 +40,13 @@ namespace kernels { struct DropoutParams; }
     (const float* dy, const float* x, float* dw, float* db, const Conv2dGeom& g), 1, 1, 1, 1)                          \
   X(MaxPool2dFwd, max_pool2d_fwd, (const float* x, float* y, i64* argmax, const Pool2dGeom& g), 1, 0, 1, 0)            \
   X(MaxPool2dBwd, max_pool2d_bwd, (const float* dy, const i64* argmax, float* dx, const Pool2dGeom& g), 1, 0, 1, 1)    \
-  /* relu(max_pool2d(x)) in one pass; the backward reads the fused op's output y (kernels/max_pool2d.h). */          \
-  X(MaxPool2dReluFwd, max_pool2d_relu_fwd, (const float* x, float* y, i64* argmax, const Pool2dGeom& g), 1, 0, 1, 0)   \
+  /* relu(max_pool2d(x)) in one pass, or with drop non-null relu(max_pool2d(dropout2d(x))); the backward reads */  \
+  /* the fused op's output y (kernels/max_pool2d.h). */                                                                \
+  X(MaxPool2dReluFwd, max_pool2d_relu_fwd,                                                                             \
+    (const float* x, const kernels::DropoutParams* drop, float* y, i64* argmax, const Pool2dGeom& g), 1, 0, 1, 0)     \
   X(MaxPool2dReluBwd, max_pool2d_relu_bwd,                                                                             \
-    (const float* dy, const float* y, const i64* argmax, float* dx, const Pool2dGeom& g), 1, 0, 1, 0)                 \
+    (const float* dy, const float* y, const i64* argmax, const kernels::DropoutParams* drop, float* dx,               \
+     const Pool2dGeom& g), 1, 0, 1, 0)                                                                                 \
   X(AvgPool2dFwd, avg_pool2d_fwd, (const float* x, float* y, const Pool2dGeom& g), 1, 1, 1, 1)                        \
   X(AvgPool2dBwd, avg_pool2d_bwd, (const float* dy, float* dx, const Pool2dGeom& g), 1, 1, 1, 1)                      \
   X(LinearFwd, linear_fwd, (const float* x, const float* w, const float* b, float* y, const LinearGeom& g), 1, 1, 1, 1) \

@@ -1,4 +1,5 @@
-// The random ops: dropout (element-wise) and dropout2d (whole channels). Their masks are pure
+// The random ops: dropout (element-wise) and dropout2d (whole channels, alone or fused
+// with the max_pool2d_relu that follows it in the reference CNN). Their masks are pure
 // functions of a DropoutKey and the element (or channel) index, never of threads or devices;
 // the backward pass recomputes the mask from the key, so no mask tensor is saved.
 // See docs/randomness.md#dropout.
@@ -26,5 +27,11 @@ Tensor dropout(const Tensor& x, float p, bool training, const DropoutKey& key);
 /// index n*C + c. Same scaling, modes and p rules as dropout.
 /// `y = ops::dropout2d(x, 0.5f, model.is_training(), {seed, 0, step});`
 Tensor dropout2d(const Tensor& x, float p, bool training, const DropoutKey& key);
+
+/// ops::max_pool2d_relu(ops::dropout2d(x, p, training, key), kernel_size, stride) as one op,
+/// with the same bits forward and backward: the masked tensor is never materialised, and a
+/// dropped plane is never read.
+Tensor dropout2d_max_pool2d_relu(const Tensor& x, float p, bool training, const DropoutKey& key, i64 kernel_size,
+                                 i64 stride = 0);
 
 }  // namespace lockstep::ops

@@ -4,6 +4,7 @@
 // See docs/randomness.md#dropout.
 #include <algorithm>
 
+#include "cpu/dropout_keeps.h"
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
 #include "kernels/dropout.h"
@@ -49,6 +50,21 @@ void dropout_apply_det(const float* x, float* y, const k::DropoutParams& d, i64 
       g0 = g1;
     }
   });
+}
+
+void dropout_keeps(const k::DropoutParams& d, std::uint64_t first, i64 count, bool* keep) {
+  constexpr int kBlocks = 16;
+  std::uint32_t lanes[4][kBlocks];
+  for (i64 i = 0; i < count;) {
+    const std::uint64_t m0 = first + static_cast<std::uint64_t>(i), b0 = m0 >> 2;
+    k::stream_blocks<kBlocks>(d.stream, b0, lanes);
+    // Mask m is word m mod 4 of block m / 4, as in k::dropout_keep(d, m).
+    const i64 end = std::min<i64>(count, i + static_cast<i64>((b0 + kBlocks) * 4 - m0));
+    for (; i < end; ++i) {
+      const std::uint64_t m = first + static_cast<std::uint64_t>(i);
+      keep[i] = k::keep_word(lanes[m & 3][m / 4 - b0], d.drop_below);
+    }
+  }
 }
 
 }  // namespace lockstep::cpu

@@ -1,17 +1,18 @@
-// CPU max_pool2d: threads split over (n,c) planes only; each output and each plane's
-// backward run the canonical order of kernels/max_pool2d.h, so the split never matters.
-// The forward of the 2x2 stride-2 window (the reference CNN's) has its own plane form there,
-// written so that it vectorises; CMakeLists.txt gives this file the GCC flags it needs for
-// that, and says why. On x86 with AVX2 that form runs as the explicit 8- and 4-output code
-// below instead (GCC's code for it took 4x as long). The backward keeps the plane scatter
-// (a memset and one add per output): a 2x2 form writing each dx through selects measured
-// slower, and an AVX2 one only 20% faster (it is bound by writing dx).
+// CPU max_pool2d, max_pool2d_relu and its dropout2d form: threads split over (n,c) planes
+// only; each output and each plane's backward run the canonical order of kernels/max_pool2d.h,
+// so the split never matters. The forward of the 2x2 stride-2 window (the reference CNN's)
+// has its own plane form there, written so that it vectorises; CMakeLists.txt gives this
+// file the GCC flags it needs for that, and says why. On x86 with AVX2 that form runs as the
+// explicit 8- and 4-output code below instead (GCC's code for it took 4x as long), and the
+// 2x2 backward writes each dx once instead of a memset and a scatter. Elsewhere the backward
+// is kernels' plane scatter.
 #include <algorithm>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
+#include "cpu/dropout_keeps.h"
 #include "cpu/kernels.h"
 #include "cpu/parallel.h"
 #include "cpu/scratch.h"
@@ -43,7 +44,8 @@ struct FwdArgs {
   float* y;
   i64* argmax;
   const Pool2dGeom& g;
-  bool relu;  // max_pool2d_relu: relu applied to each plane's outputs while they are in L1
+  bool relu;                      // max_pool2d_relu: relu of each plane's outputs while in L1
+  const k::DropoutParams* drop;  // dropout2d_max_pool2d_relu: the mask of x, else null
 };
 
 struct BwdArgs {
@@ -52,7 +54,11 @@ struct BwdArgs {
   const i64* argmax;
   float* dx;
   const Pool2dGeom& g;
+  const k::DropoutParams* drop;  // as in FwdArgs
 };
+
+// Planes whose dropout2d decisions are drawn at a time.
+constexpr i64 kKeepBatch = 64;
 
 #if defined(__AVX2__)
 // kernels::max_pool2d_fwd_plane_2x2s2 for 8 (or 4) outputs of one row side by side: the
@@ -233,7 +239,40 @@ void fwd_plane(const float* xp, float* yp, i64* ap, const Pool2dGeom& g) {
   }
 }
 
+// The forward of planes [lo, hi) of dropout2d_max_pool2d_relu. A dropped plane reads
+// dropout_elem(x, false) = +0 everywhere: no read ever takes, so each output is relu(+0) = +0
+// with its window's first index as argmax, written without reading x. A kept plane is first
+// copied as dropout_elem(x, true, scale) (x * scale, the unfused dropout2d's values), then
+// pooled as usual.
+void fwd_planes_dropped(const FwdArgs& a, i64 lo, i64 hi) {
+  const Pool2dGeom& g = a.g;
+  const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
+  bool keep[kKeepBatch];
+  float* masked = scratch(Scratch::kPoolMaskedPlane, in_plane);
+  for (i64 nc0 = lo; nc0 < hi; nc0 += kKeepBatch) {
+    const i64 n = std::min(kKeepBatch, hi - nc0);
+    dropout_keeps(*a.drop, a.drop->first_mask + static_cast<std::uint64_t>(nc0), n, keep);
+    for (i64 nc = nc0; nc < nc0 + n; ++nc) {
+      float* yp = a.y + nc * out_plane;
+      i64* ap = a.argmax + nc * out_plane;
+      if (!keep[nc - nc0]) {
+        for (i64 p = 0; p < g.P; ++p)
+          for (i64 q = 0; q < g.Q; ++q) {
+            yp[p * g.Q + q] = k::relu_fwd_elem(0.0f);
+            ap[p * g.Q + q] = p * g.stride * g.W + q * g.stride;
+          }
+        continue;
+      }
+      const float* xp = a.x + nc * in_plane;
+      for (i64 i = 0; i < in_plane; ++i) masked[i] = k::dropout_elem(xp[i], true, a.drop->scale);
+      fwd_plane(masked, yp, ap, g);
+      for (i64 o = 0; o < out_plane; ++o) yp[o] = k::relu_fwd_elem(yp[o]);
+    }
+  }
+}
+
 void fwd_planes(const FwdArgs& a, i64 lo, i64 hi) {
+  if (a.drop) return fwd_planes_dropped(a, lo, hi);
   const Pool2dGeom& g = a.g;
   const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
   for (i64 nc = lo; nc < hi; ++nc) {
@@ -244,29 +283,52 @@ void fwd_planes(const FwdArgs& a, i64 lo, i64 hi) {
   }
 }
 
-void bwd_planes(const BwdArgs& a, i64 lo, i64 hi) {
+// One plane's backward of max_pool2d (y null) or max_pool2d_relu.
+void bwd_plane(const float* grad, const float* y, const i64* am, float* dx, const Pool2dGeom& g) {
+  if (y) {
+    // max_pool2d_relu: kernels::max_pool2d_relu_bwd_plane with the plane's relu-masked dy
+    // computed first, in a loop of selects: inside the scatter GCC branched on y > 0, which
+    // real activations mispredict (the fused backward took 3x the two unfused ones in the
+    // training step). The scatter then adds the same values in the same order.
+    const i64 out_plane = g.P * g.Q;
+    float* masked = scratch(Scratch::kPoolReluGrad, out_plane);
+    for (i64 o = 0; o < out_plane; ++o) masked[o] = k::relu_bwd_elem(grad[o], y[o]);
+    grad = masked;
+  }
+  if (kHasBwdPlane2x2s2 && k::is_pool_2x2_stride2(g) && g.H * g.W <= kMaxPlaneFor32BitIndex)
+    bwd_plane_2x2s2(grad, am, dx, g);
+  else
+    k::max_pool2d_bwd_plane(grad, am, dx, g);
+}
+
+// dropout2d_max_pool2d_relu: dx = dropout_elem(u, keep, scale) of the max_pool2d_relu
+// backward u; a dropped plane is all +0 without computing u.
+void bwd_planes_dropped(const BwdArgs& a, i64 lo, i64 hi) {
   const Pool2dGeom& g = a.g;
   const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
-  const bool two_by_two = kHasBwdPlane2x2s2 && k::is_pool_2x2_stride2(g) && in_plane <= kMaxPlaneFor32BitIndex;
-  for (i64 nc = lo; nc < hi; ++nc) {
-    const float* grad = a.dy + nc * out_plane;
-    const i64* am = a.argmax + nc * out_plane;
-    float* dx = a.dx + nc * in_plane;
-    if (a.y) {
-      // max_pool2d_relu: kernels::max_pool2d_relu_bwd_plane with the plane's relu-masked dy
-      // computed first, in a loop of selects: inside the scatter GCC branched on y > 0, which
-      // real activations mispredict (the fused backward took 3x the two unfused ones in the
-      // training step). The scatter then adds the same values in the same order.
-      float* masked = scratch(Scratch::kPoolReluGrad, out_plane);
-      const float* y = a.y + nc * out_plane;
-      for (i64 o = 0; o < out_plane; ++o) masked[o] = k::relu_bwd_elem(grad[o], y[o]);
-      grad = masked;
+  bool keep[kKeepBatch];
+  for (i64 nc0 = lo; nc0 < hi; nc0 += kKeepBatch) {
+    const i64 n = std::min(kKeepBatch, hi - nc0);
+    dropout_keeps(*a.drop, a.drop->first_mask + static_cast<std::uint64_t>(nc0), n, keep);
+    for (i64 nc = nc0; nc < nc0 + n; ++nc) {
+      float* dx = a.dx + nc * in_plane;
+      if (!keep[nc - nc0]) {
+        for (i64 i = 0; i < in_plane; ++i) dx[i] = k::dropout_elem(0.0f, false, a.drop->scale);
+        continue;
+      }
+      bwd_plane(a.dy + nc * out_plane, a.y + nc * out_plane, a.argmax + nc * out_plane, dx, g);
+      for (i64 i = 0; i < in_plane; ++i) dx[i] = k::dropout_elem(dx[i], true, a.drop->scale);
     }
-    if (two_by_two)
-      bwd_plane_2x2s2(grad, am, dx, g);
-    else
-      k::max_pool2d_bwd_plane(grad, am, dx, g);
   }
+}
+
+void bwd_planes(const BwdArgs& a, i64 lo, i64 hi) {
+  if (a.drop) return bwd_planes_dropped(a, lo, hi);
+  const Pool2dGeom& g = a.g;
+  const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
+  for (i64 nc = lo; nc < hi; ++nc)
+    bwd_plane(a.dy + nc * out_plane, a.y ? a.y + nc * out_plane : nullptr, a.argmax + nc * out_plane,
+              a.dx + nc * in_plane, g);
 }
 
 void run_fwd(const FwdArgs& a) {
@@ -282,19 +344,20 @@ void run_bwd(const BwdArgs& a) {
 }  // namespace
 
 void max_pool2d_fwd_det(const float* x, float* y, i64* argmax, const Pool2dGeom& g) {
-  run_fwd(FwdArgs{x, y, argmax, g, false});
+  run_fwd(FwdArgs{x, y, argmax, g, false, nullptr});
 }
 
 void max_pool2d_bwd_det(const float* dy, const i64* argmax, float* dx, const Pool2dGeom& g) {
-  run_bwd(BwdArgs{dy, nullptr, argmax, dx, g});
+  run_bwd(BwdArgs{dy, nullptr, argmax, dx, g, nullptr});
 }
 
-void max_pool2d_relu_fwd_det(const float* x, float* y, i64* argmax, const Pool2dGeom& g) {
-  run_fwd(FwdArgs{x, y, argmax, g, true});
+void max_pool2d_relu_fwd_det(const float* x, const k::DropoutParams* drop, float* y, i64* argmax, const Pool2dGeom& g) {
+  run_fwd(FwdArgs{x, y, argmax, g, true, drop});
 }
 
-void max_pool2d_relu_bwd_det(const float* dy, const float* y, const i64* argmax, float* dx, const Pool2dGeom& g) {
-  run_bwd(BwdArgs{dy, y, argmax, dx, g});
+void max_pool2d_relu_bwd_det(const float* dy, const float* y, const i64* argmax, const k::DropoutParams* drop,
+                             float* dx, const Pool2dGeom& g) {
+  run_bwd(BwdArgs{dy, y, argmax, dx, g, drop});
 }
 
 }  // namespace lockstep::cpu

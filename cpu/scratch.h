@@ -21,6 +21,7 @@ enum class Scratch : int {
   kConvWeightParts,  // conv2d backward weight: every batch chunk's dw partials
   kConvBiasParts,    // conv2d backward weight: every batch chunk's db partials
   kPoolReluGrad,     // max_pool2d_relu backward: one plane's relu-masked dy
+  kPoolMaskedPlane,  // dropout2d_max_pool2d_relu forward: one kept plane times the dropout scale
   kCount
 };
 

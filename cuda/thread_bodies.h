@@ -94,14 +94,22 @@ LS_HD float max_pool2d_bwd_item(const float* dy, const i64* argmax, const kn::Po
   const i64 hw = t % (g.H * g.W), nc = t / (g.H * g.W);
   return kn::max_pool2d_bwd_elem(dy + nc * g.P * g.Q, argmax + nc * g.P * g.Q, g, hw / g.W, hw % g.W);
 }
-// max_pool2d_relu: as above, with relu applied to the output and its backward to dy.
-LS_HD float max_pool2d_relu_fwd_item(const float* x, i64* argmax, const kn::Pool2dGeom& g, i64 t) {
+// max_pool2d_relu: as above, with relu applied to the output and its backward to dy; with
+// drop (dropout2d_max_pool2d_relu), the dropout2d mask of plane nc applied to x first and
+// its backward last.
+LS_HD float max_pool2d_relu_fwd_item(const float* x, const kn::DropoutParams* drop, i64* argmax,
+                                     const kn::Pool2dGeom& g, i64 t) {
   const i64 pq = t % (g.P * g.Q), nc = t / (g.P * g.Q);
-  return kn::max_pool2d_relu_fwd_elem(x + nc * g.H * g.W, g, pq / g.Q, pq % g.Q, argmax + t);
+  const float* plane = x + nc * g.H * g.W;
+  if (drop) return kn::dropout2d_max_pool2d_relu_fwd_elem(plane, *drop, nc, g, pq / g.Q, pq % g.Q, argmax + t);
+  return kn::max_pool2d_relu_fwd_elem(plane, g, pq / g.Q, pq % g.Q, argmax + t);
 }
-LS_HD float max_pool2d_relu_bwd_item(const float* dy, const float* y, const i64* argmax, const kn::Pool2dGeom& g,
-                                     i64 t) {
+LS_HD float max_pool2d_relu_bwd_item(const float* dy, const float* y, const i64* argmax, const kn::DropoutParams* drop,
+                                     const kn::Pool2dGeom& g, i64 t) {
   const i64 hw = t % (g.H * g.W), nc = t / (g.H * g.W), plane = nc * g.P * g.Q;
+  if (drop)
+    return kn::dropout2d_max_pool2d_relu_bwd_elem(dy + plane, y + plane, argmax + plane, *drop, nc, g, hw / g.W,
+                                                  hw % g.W);
   return kn::max_pool2d_relu_bwd_elem(dy + plane, y + plane, argmax + plane, g, hw / g.W, hw % g.W);
 }
 

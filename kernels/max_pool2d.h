@@ -4,6 +4,7 @@
 // values, and NaN propagates (the first NaN wins). Not here: padding, dilation, ceil mode.
 #pragma once
 
+#include "kernels/dropout.h"
 #include "kernels/hd.h"
 #include "kernels/relu.h"
 #include "kernels/shapes.h"
@@ -25,15 +26,23 @@ LS_HD bool max_pool2d_takes(T v, T best) {
   return (v > best) | (is_nan(v) & !is_nan(best));
 }
 
+// The input value at index i of a plane: x_plane[i] for max_pool2d alone; through a
+// dropout2d mask for the fused op below.
 template <class T>
-LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q, i64* argmax) {
+struct PoolRead {
+  const T* x_plane;
+  LS_HD T operator()(i64 i) const { return x_plane[i]; }
+};
+
+template <class T, class Read>
+LS_HD T max_pool2d_fwd_elem_of(const Read& x, const Pool2dGeom& g, i64 p, i64 q, i64* argmax) {
   const i64 h0 = p * g.stride, w0 = q * g.stride;
   i64 idx = h0 * g.W + w0;
-  T best = x_plane[idx];
+  T best = x(idx);
   for (i64 r = 0; r < g.R; ++r) {
     for (i64 s = 0; s < g.S; ++s) {
       const i64 i = (h0 + r) * g.W + (w0 + s);
-      const T v = x_plane[i];
+      const T v = x(i);
       if (max_pool2d_takes(v, best)) {
         best = v;
         idx = i;
@@ -42,6 +51,10 @@ LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q,
   }
   *argmax = idx;
   return best;
+}
+template <class T>
+LS_HD T max_pool2d_fwd_elem(const T* x_plane, const Pool2dGeom& g, i64 p, i64 q, i64* argmax) {
+  return max_pool2d_fwd_elem_of<T>(PoolRead<T>{x_plane}, g, p, q, argmax);
 }
 
 // y[n,c,p,0..Q) and its argmax: the order of max_pool2d_fwd_elem for every q of one output
@@ -170,6 +183,37 @@ template <class T>
 LS_HD T max_pool2d_relu_bwd_elem(const T* dy_plane, const T* y_plane, const i64* argmax_plane, const Pool2dGeom& g,
                                  i64 h, i64 w) {
   return max_pool2d_bwd_elem_of<T>(PoolReluGrad<T>{dy_plane, y_plane}, argmax_plane, g, h, w);
+}
+
+// dropout2d_max_pool2d_relu: max_pool2d_relu(dropout2d(x)) as one op, so that the masked
+// tensor is neither written nor read again (docs/ordering.md#dropout2d_max_pool2d_relu).
+// dropout2d keeps or drops whole (n,c) planes, and the pool's planes are the same ones, so
+// plane nc has one decision: dropout_keep(d, d.first_mask + nc) (d.group = H*W).
+// Forward order: max_pool2d_relu's, reading dropout_elem(x[i], keep, scale) for x[i].
+// Backward order: max_pool2d_relu's into u, then dx[i] = dropout_elem(u[i], keep, scale),
+// dropout's backward of u. Both are the unfused ops' own terms.
+LS_HD bool dropout2d_keeps_plane(const DropoutParams& d, i64 nc) {
+  return dropout_keep(d, static_cast<i64>(d.first_mask) + nc);
+}
+
+struct DroppedPlaneRead {
+  const float* x_plane;
+  bool keep;
+  float scale;
+  LS_HD float operator()(i64 i) const { return dropout_elem(x_plane[i], keep, scale); }
+};
+
+LS_HD float dropout2d_max_pool2d_relu_fwd_elem(const float* x_plane, const DropoutParams& d, i64 nc,
+                                               const Pool2dGeom& g, i64 p, i64 q, i64* argmax) {
+  const DroppedPlaneRead x{x_plane, dropout2d_keeps_plane(d, nc), d.scale};
+  return relu_fwd_elem(max_pool2d_fwd_elem_of<float>(x, g, p, q, argmax));
+}
+
+LS_HD float dropout2d_max_pool2d_relu_bwd_elem(const float* dy_plane, const float* y_plane,
+                                               const i64* argmax_plane, const DropoutParams& d, i64 nc,
+                                               const Pool2dGeom& g, i64 h, i64 w) {
+  const float u = max_pool2d_relu_bwd_elem(dy_plane, y_plane, argmax_plane, g, h, w);
+  return dropout_elem(u, dropout2d_keeps_plane(d, nc), d.scale);
 }
 
 }  // namespace lockstep::kernels

@@ -26,9 +26,8 @@ Tensor MnistNet::forward(const Tensor& x) {
            ShapeError, "MnistNet: expected input (N,1,28,28), got ", x.shape());
   const bool drop = options_.dropout && is_training();
   Tensor h = ops::max_pool2d_relu((*conv1_)(x), 2);
-  h = (*conv2_)(h);
-  if (drop) h = ops::dropout2d(h, options_.dropout_p, true, {options_.seed, kConv2DropLayer, step()});
-  h = ops::max_pool2d_relu(h, 2);
+  // dropout2d then max_pool2d then relu, as one op (the same bits as the three).
+  h = ops::dropout2d_max_pool2d_relu((*conv2_)(h), options_.dropout_p, drop, {options_.seed, kConv2DropLayer, step()}, 2);
   h = ops::relu((*fc1_)(h.flatten(1)));
   if (drop) h = ops::dropout(h, options_.fc_dropout_p, true, {options_.seed, kFc1DropLayer, step()});
   return ops::log_softmax((*fc2_)(h));

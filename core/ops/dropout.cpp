@@ -1,10 +1,13 @@
-// dropout and dropout2d: validation, the key -> DropoutParams step, and autograd. The backward
+// dropout, dropout2d and dropout2d_max_pool2d_relu (whose pooling lives in
+// core/ops/max_pool2d.cpp): validation, the key -> DropoutParams step, and autograd. The backward
 // formula dx = mask * scale * dy reuses the forward kernel with the same params, so the mask
 // is recomputed from the key (a few Philox blocks) rather than kept alive between passes.
 // See docs/randomness.md#dropout.
 #include "core/ops_random.h"
 #include "core/batch_shard.h"
+#include "core/ops.h"
 #include "core/ops/common.h"
+#include "core/ops/max_pool2d_relu.h"
 #include "core/random.h"
 #include "kernels/dropout.h"
 
@@ -52,6 +55,16 @@ Tensor dropout2d(const Tensor& x, float p, bool training, const DropoutKey& key)
   check_rank("dropout2d", "x", "NCHW", x);
   if (!training || p == 0.0f) return x;
   return apply_mask("dropout2d", x, params_for("dropout2d", x, key, p, x.size(2) * x.size(3)));
+}
+
+Tensor dropout2d_max_pool2d_relu(const Tensor& x, float p, bool training, const DropoutKey& key, i64 kernel_size,
+                                 i64 stride) {
+  constexpr const char* op = "dropout2d_max_pool2d_relu";
+  check_dropout(op, x, p, key);
+  const Pool2dGeom g = pool2d_geom(op, x, kernel_size, stride);
+  if (!training || p == 0.0f) return max_pool2d_relu(x, kernel_size, stride);  // dropout2d is the identity
+  const kernels::DropoutParams d = params_for(op, x, key, p, g.H * g.W);
+  return max_pool2d_relu_with(op, x, g, &d);
 }
 
 }  // namespace lockstep::ops

@@ -117,6 +117,35 @@ TEST(MaxPool2dBothPasses, CudaDetBitwiseEqualsCpuDet) {
   }
 }
 
+TEST(MaxPool2dReluBothPasses, CudaDetBitwiseEqualsCpuDet) {
+  // Alone and with its dropout2d mask (dropout2d_max_pool2d_relu), whose kernels take the
+  // params from the host by value.
+  LS_REQUIRE_CUDA();
+  for (const Pool2dGeom& g : test::pool_shapes()) {
+    std::vector<float> xv = test::uniform_values(9, g.N * g.C * g.H * g.W);
+    for (size_t i = 0; i < xv.size(); i += 5) xv[i] = 0.25f;  // ties: the first index must win
+    const Tensor x = Tensor::from_vector(xv, {g.N, g.C, g.H, g.W}), dy = rand(10, {g.N, g.C, g.P, g.Q});
+    const kernels::DropoutParams d = kernels::dropout_params(kernels::make_stream(7, 1, 2, 3), 0.5f, g.H * g.W, 3);
+    for (const kernels::DropoutParams* drop : {static_cast<const kernels::DropoutParams*>(nullptr), &d}) {
+      Tensor want_y = Tensor::empty(dy.shape()), want_am = Tensor::empty(dy.shape(), DType::I64);
+      Tensor want_dx = Tensor::empty(x.shape());
+      cpu::max_pool2d_relu_fwd_det(x.data<float>(), drop, want_y.data<float>(), want_am.data<i64>(), g);
+      cpu::max_pool2d_relu_bwd_det(dy.data<float>(), want_y.data<float>(), want_am.data<i64>(), drop,
+                                   want_dx.data<float>(), g);
+      const Tensor X = on_gpu(x), DY = on_gpu(dy), Y = on_gpu(want_y), AM = on_gpu(want_am);
+      for (const auto& cfg : kLaunches) {
+        const std::string what = describe(g) + " " + describe(cfg) + (drop ? " with dropout2d" : "");
+        Tensor y = gpu_empty(dy.shape()), am = gpu_empty(dy.shape(), DType::I64), dx = gpu_empty(x.shape());
+        cuda::max_pool2d_relu_fwd_det(X.data<float>(), drop, y.data<float>(), am.data<i64>(), g, cfg);
+        cuda::max_pool2d_relu_bwd_det(DY.data<float>(), Y.data<float>(), AM.data<i64>(), drop, dx.data<float>(), g, cfg);
+        EXPECT_TRUE(bitwise_equal(y.to_vector(), want_y.to_vector(), "fwd " + what));
+        EXPECT_EQ(am.to_int_vector(), want_am.to_int_vector()) << "argmax " << what;
+        EXPECT_TRUE(bitwise_equal(dx.to_vector(), want_dx.to_vector(), "bwd " + what));
+      }
+    }
+  }
+}
+
 TEST(LogSoftmaxAndNllLoss, CudaDetBitwiseEqualsCpuDet) {
   LS_REQUIRE_CUDA();
   for (const auto& [rows, cols] : test::row_shapes()) {

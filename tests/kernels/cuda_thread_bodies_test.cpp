@@ -118,18 +118,25 @@ TEST(CudaThreadBodies, MaxPool2dReluBothPassesEqualCpuDetBitwise) {
     for (size_t i = 0; i < x.size(); i += 5) x[i] = 0.25f;  // ties: the first index must win
     for (size_t i = 3; i < x.size(); i += 7) x[i] = -0.0f;  // zeros that relu's tests tell apart
     const auto dy = data(10, g.N * g.C * g.P * g.Q);
-    std::vector<float> y(dy.size()), want_y(dy.size());
-    std::vector<i64> am(dy.size()), want_am(dy.size());
-    cpu::max_pool2d_relu_fwd_det(x.data(), want_y.data(), want_am.data(), g);
-    for_items(g.N * g.C * g.P * g.Q, [&](i64 t) { y[size_t(t)] = cuda::max_pool2d_relu_fwd_item(x.data(), am.data(), g, t); });
-    EXPECT_TRUE(bitwise_equal(y, want_y, "fwd " + describe(g)));
-    EXPECT_EQ(am, want_am) << describe(g);
+    // Alone, and as dropout2d_max_pool2d_relu (p 0.5, mask indices from 3, as on a later rank).
+    const kernels::DropoutParams d = kernels::dropout_params(kernels::make_stream(7, 1, 2, 3), 0.5f, g.H * g.W, 3);
+    for (const kernels::DropoutParams* drop : {static_cast<const kernels::DropoutParams*>(nullptr), &d}) {
+      const std::string what = describe(g) + (drop ? " with dropout2d" : "");
+      std::vector<float> y(dy.size()), want_y(dy.size());
+      std::vector<i64> am(dy.size()), want_am(dy.size());
+      cpu::max_pool2d_relu_fwd_det(x.data(), drop, want_y.data(), want_am.data(), g);
+      for_items(g.N * g.C * g.P * g.Q,
+                [&](i64 t) { y[size_t(t)] = cuda::max_pool2d_relu_fwd_item(x.data(), drop, am.data(), g, t); });
+      EXPECT_TRUE(bitwise_equal(y, want_y, "fwd " + what));
+      EXPECT_EQ(am, want_am) << what;
 
-    std::vector<float> dx(x.size()), want_dx(x.size());
-    cpu::max_pool2d_relu_bwd_det(dy.data(), want_y.data(), want_am.data(), want_dx.data(), g);
-    for_items(g.N * g.C * g.H * g.W,
-              [&](i64 t) { dx[size_t(t)] = cuda::max_pool2d_relu_bwd_item(dy.data(), want_y.data(), want_am.data(), g, t); });
-    EXPECT_TRUE(bitwise_equal(dx, want_dx, "bwd " + describe(g)));
+      std::vector<float> dx(x.size()), want_dx(x.size());
+      cpu::max_pool2d_relu_bwd_det(dy.data(), want_y.data(), want_am.data(), drop, want_dx.data(), g);
+      for_items(g.N * g.C * g.H * g.W, [&](i64 t) {
+        dx[size_t(t)] = cuda::max_pool2d_relu_bwd_item(dy.data(), want_y.data(), want_am.data(), drop, g, t);
+      });
+      EXPECT_TRUE(bitwise_equal(dx, want_dx, "bwd " + what));
+    }
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "core/ops_random.h"
 #include "cpu/kernels.h"
 #include "kernels/max_pool2d.h"
 #include "reference/max_pool2d_ref.h"
@@ -264,7 +265,7 @@ TEST(MaxPool2dTwoByTwo, BackwardOfEveryRowLengthMatchesPlaneScatter) {
       for (const auto& got : test::at_each_thread_count([&] {
              std::vector<float> dx(x.size(), std::bit_cast<float>(0x7fc0deadu));
              if (relu)
-               cpu::max_pool2d_relu_bwd_det(dy.data(), y.data(), fwd.argmax.data(), dx.data(), g);
+               cpu::max_pool2d_relu_bwd_det(dy.data(), y.data(), fwd.argmax.data(), nullptr, dx.data(), g);
              else
                cpu::max_pool2d_bwd_det(dy.data(), fwd.argmax.data(), dx.data(), g);
              return dx;
@@ -310,6 +311,39 @@ TEST(MaxPool2dRelu, EqualsReluOfMaxPool2dBitwise) {
     for (const PoolRun& got : test::at_each_thread_count([&] { return run(true); })) {
       EXPECT_TRUE(bitwise_equal(got.y, want.y, "forward, k " + std::to_string(k)));
       EXPECT_TRUE(bitwise_equal(got.dx, want.dx, "backward, k " + std::to_string(k)));
+    }
+  }
+}
+
+// The dropout2d form against the three ops it replaces, through autograd, bit for bit at
+// every thread count: drop probabilities 0.5, 0.3 and 1, eval mode and p = 0 (the plain fused
+// op), 2x2 and overlapping windows, rule values (a dropped plane's NaNs and infinities must
+// give +0), and a batch of 40 planes so that the masks of several Philox blocks are used.
+TEST(Dropout2dMaxPool2dRelu, EqualsMaxPool2dReluOfDropout2dBitwise) {
+  const ops::DropoutKey key{.seed = 5, .layer_id = 0, .step = 17};
+  for (const auto& [k, st] : std::vector<std::pair<i64, i64>>{{2, 2}, {3, 2}}) {
+    const ref::Pool2dShape s{4, 10, 9, 12, k, st};
+    std::vector<float> x = test::uniform_values(33, s.N * s.C * s.H * s.W);
+    for (size_t i = 0; i < x.size(); i += 3) x[i] = kRuleValues[(i / 3 * 5) % kRuleValues.size()];
+    const auto g = test::uniform_values(34, s.N * s.C * s.P() * s.Q());
+    for (const auto& [p, training] : std::vector<std::pair<float, bool>>{{0.5f, true}, {0.3f, true}, {1.0f, true},
+                                                                         {0.5f, false}, {0.0f, true}}) {
+      const auto run = [&](bool fused) {
+        Tensor xt = Tensor::from_vector(x, {s.N, s.C, s.H, s.W}).set_requires_grad();
+        Tensor y = fused ? ops::dropout2d_max_pool2d_relu(xt, p, training, key, k, st)
+                         : ops::max_pool2d_relu(ops::dropout2d(xt, p, training, key), k, st);
+        ops::sum(ops::mul(y, Tensor::from_vector(g, y.shape()))).backward();
+        return PoolRun{y.to_vector(), xt.grad().to_vector()};
+      };
+      const PoolRun want = run(false);
+      if (p < 1.0f) {
+        ASSERT_GT(abs_sum(want.dx), 0);
+      }
+      const std::string what = "k " + std::to_string(k) + ", p " + std::to_string(p) + (training ? "" : ", eval");
+      for (const PoolRun& got : test::at_each_thread_count([&] { return run(true); })) {
+        EXPECT_TRUE(bitwise_equal(got.y, want.y, "forward, " + what));
+        EXPECT_TRUE(bitwise_equal(got.dx, want.dx, "backward, " + what));
+      }
     }
   }
 }
