@@ -10,6 +10,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/ops.h"
@@ -317,12 +318,13 @@ TEST(MaxPool2dRelu, EqualsReluOfMaxPool2dBitwise) {
 
 // The dropout2d form against the three ops it replaces, through autograd, bit for bit at
 // every thread count: drop probabilities 0.5, 0.3 and 1, eval mode and p = 0 (the plain fused
-// op), 2x2 and overlapping windows, rule values (a dropped plane's NaNs and infinities must
-// give +0), and a batch of 40 planes so that the masks of several Philox blocks are used.
+// op), 2x2 windows on rows of 6 and 15 outputs (the CPU's 8-, 4- and 1-output steps) and
+// overlapping windows, rule values (a dropped plane's NaNs and infinities must give +0), and
+// a batch of 40 planes so that the masks of several Philox blocks are used.
 TEST(Dropout2dMaxPool2dRelu, EqualsMaxPool2dReluOfDropout2dBitwise) {
   const ops::DropoutKey key{.seed = 5, .layer_id = 0, .step = 17};
-  for (const auto& [k, st] : std::vector<std::pair<i64, i64>>{{2, 2}, {3, 2}}) {
-    const ref::Pool2dShape s{4, 10, 9, 12, k, st};
+  for (const auto& [k, st, W] : std::vector<std::tuple<i64, i64, i64>>{{2, 2, 12}, {2, 2, 31}, {3, 2, 12}}) {
+    const ref::Pool2dShape s{4, 10, 9, W, k, st};
     std::vector<float> x = test::uniform_values(33, s.N * s.C * s.H * s.W);
     for (size_t i = 0; i < x.size(); i += 3) x[i] = kRuleValues[(i / 3 * 5) % kRuleValues.size()];
     const auto g = test::uniform_values(34, s.N * s.C * s.P() * s.Q());
