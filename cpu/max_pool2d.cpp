@@ -108,6 +108,18 @@ void bwd_plane(const float* dy, const float* y, const i64* am, float* dx, const 
     for (i64 i = 0; i < g.H * g.W; ++i) dx[i] = k::dropout_elem(dx[i], true, *scale);
 }
 
+// Calls f(nc, keep) for the planes nc in [lo, hi), keep being plane nc's dropout2d decision
+// (kernels::dropout2d_keeps_plane), drawn kKeepBatch planes at a time.
+template <class F>
+void for_planes_of_mask(const k::DropoutParams& d, i64 lo, i64 hi, const F& f) {
+  bool keep[kKeepBatch];
+  for (i64 nc0 = lo; nc0 < hi; nc0 += kKeepBatch) {
+    const i64 n = std::min(kKeepBatch, hi - nc0);
+    dropout_keeps(d, d.first_mask + static_cast<std::uint64_t>(nc0), n, keep);
+    for (i64 nc = nc0; nc < nc0 + n; ++nc) f(nc, keep[nc - nc0]);
+  }
+}
+
 void fwd_planes(const FwdArgs& a, i64 lo, i64 hi) {
   const Pool2dGeom& g = a.g;
   const i64 in_plane = g.H * g.W, out_plane = g.P * g.Q;
@@ -119,25 +131,17 @@ void fwd_planes(const FwdArgs& a, i64 lo, i64 hi) {
   // dropout2d_max_pool2d_relu. A dropped plane reads dropout_elem(x, false) = +0 everywhere:
   // no read ever takes, so each output is relu(+0) = +0 with its window's first index as
   // argmax, written without reading x.
-  bool keep[kKeepBatch];
-  for (i64 nc0 = lo; nc0 < hi; nc0 += kKeepBatch) {
-    const i64 n = std::min(kKeepBatch, hi - nc0);
-    dropout_keeps(*a.drop, a.drop->first_mask + static_cast<std::uint64_t>(nc0), n, keep);
-    for (i64 nc = nc0; nc < nc0 + n; ++nc) {
-      float* yp = a.y + nc * out_plane;
-      i64* ap = a.argmax + nc * out_plane;
-      if (keep[nc - nc0]) {
-        fwd_plane(a.x + nc * in_plane, yp, ap, g, a.relu, &a.drop->scale);
-        continue;
+  for_planes_of_mask(*a.drop, lo, hi, [&](i64 nc, bool keep) {
+    float* yp = a.y + nc * out_plane;
+    i64* ap = a.argmax + nc * out_plane;
+    if (keep) return fwd_plane(a.x + nc * in_plane, yp, ap, g, a.relu, &a.drop->scale);
+    const float zero = a.relu ? k::relu_fwd_elem(0.0f) : 0.0f;
+    for (i64 p = 0; p < g.P; ++p)
+      for (i64 q = 0; q < g.Q; ++q) {
+        yp[p * g.Q + q] = zero;
+        ap[p * g.Q + q] = p * g.stride * g.W + q * g.stride;
       }
-      const float zero = a.relu ? k::relu_fwd_elem(0.0f) : 0.0f;
-      for (i64 p = 0; p < g.P; ++p)
-        for (i64 q = 0; q < g.Q; ++q) {
-          yp[p * g.Q + q] = zero;
-          ap[p * g.Q + q] = p * g.stride * g.W + q * g.stride;
-        }
-    }
-  }
+  });
 }
 
 void bwd_planes(const BwdArgs& a, i64 lo, i64 hi) {
@@ -151,19 +155,11 @@ void bwd_planes(const BwdArgs& a, i64 lo, i64 hi) {
   }
   // dropout2d_max_pool2d_relu: dx = dropout_elem(u, keep, scale) of the max_pool2d_relu
   // backward u; a dropped plane is all +0 without computing u.
-  bool keep[kKeepBatch];
-  for (i64 nc0 = lo; nc0 < hi; nc0 += kKeepBatch) {
-    const i64 n = std::min(kKeepBatch, hi - nc0);
-    dropout_keeps(*a.drop, a.drop->first_mask + static_cast<std::uint64_t>(nc0), n, keep);
-    for (i64 nc = nc0; nc < nc0 + n; ++nc) {
-      float* dx = a.dx + nc * in_plane;
-      if (keep[nc - nc0]) {
-        bwd_plane(a.dy + nc * out_plane, y_of(nc), a.argmax + nc * out_plane, dx, g, &a.drop->scale);
-        continue;
-      }
-      for (i64 i = 0; i < in_plane; ++i) dx[i] = k::dropout_elem(0.0f, false, a.drop->scale);
-    }
-  }
+  for_planes_of_mask(*a.drop, lo, hi, [&](i64 nc, bool keep) {
+    float* dx = a.dx + nc * in_plane;
+    if (keep) return bwd_plane(a.dy + nc * out_plane, y_of(nc), a.argmax + nc * out_plane, dx, g, &a.drop->scale);
+    for (i64 i = 0; i < in_plane; ++i) dx[i] = k::dropout_elem(0.0f, false, a.drop->scale);
+  });
 }
 
 void run_fwd(const FwdArgs& a) {
