@@ -5,7 +5,6 @@
 // See docs/randomness.md#dropout.
 #include "core/ops_random.h"
 #include "core/batch_shard.h"
-#include "core/ops.h"
 #include "core/ops/common.h"
 #include "core/ops/max_pool2d_relu.h"
 #include "core/random.h"
@@ -62,7 +61,7 @@ Tensor dropout2d_max_pool2d_relu(const Tensor& x, float p, bool training, const 
   constexpr const char* op = "dropout2d_max_pool2d_relu";
   check_dropout(op, x, p, key);
   const Pool2dGeom g = pool2d_geom(op, x, kernel_size, stride);
-  if (!training || p == 0.0f) return max_pool2d_relu(x, kernel_size, stride);  // dropout2d is the identity
+  if (!training || p == 0.0f) return max_pool2d_relu_with(op, x, g, nullptr);  // dropout2d is the identity
   const kernels::DropoutParams d = params_for(op, x, key, p, g.H * g.W);
   return max_pool2d_relu_with(op, x, g, &d);
 }

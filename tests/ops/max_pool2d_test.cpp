@@ -136,8 +136,10 @@ TEST(MaxPool2d, OverlappingWindowsAccumulateInRowMajorOrder) {
   EXPECT_TRUE(bitwise_equal(got.dx, want));
 }
 
-// The CPU forward's 2x2 stride-2 form (kernels::max_pool2d_fwd_plane_2x2s2) against the element
-// form, on every input the rules distinguish: values, argmax and NaN payloads bit for bit.
+// The CPU forward's 2x2 stride-2 forms (on x86 with AVX2, cpu/max_pool2d_2x2_avx2.h; elsewhere
+// kernels::max_pool2d_fwd_plane_2x2s2, which these tests also call directly, so that CI, whose
+// builds have AVX2, runs it too) against the element form, on every input the rules
+// distinguish: values, argmax and NaN payloads bit for bit.
 struct PoolFwd {
   std::vector<std::uint32_t> bits;  // of y, NaN payloads included
   std::vector<i64> argmax;
@@ -147,6 +149,16 @@ PoolFwd cpu_pool_fwd(const std::vector<float>& x, const kernels::Pool2dGeom& g) 
   std::vector<float> y(static_cast<size_t>(g.N * g.C * g.P * g.Q));
   PoolFwd r{{}, std::vector<i64>(y.size())};
   cpu::max_pool2d_fwd_det(x.data(), y.data(), r.argmax.data(), g);
+  for (float v : y) r.bits.push_back(std::bit_cast<std::uint32_t>(v));
+  return r;
+}
+
+PoolFwd plane_form_pool_fwd(const std::vector<float>& x, const kernels::Pool2dGeom& g) {
+  std::vector<float> y(static_cast<size_t>(g.N * g.C * g.P * g.Q));
+  PoolFwd r{{}, std::vector<i64>(y.size())};
+  for (i64 nc = 0; nc < g.N * g.C; ++nc)
+    kernels::max_pool2d_fwd_plane_2x2s2(x.data() + nc * g.H * g.W, y.data() + nc * g.P * g.Q,
+                                        r.argmax.data() + nc * g.P * g.Q, g.W, g.P, g.Q);
   for (float v : y) r.bits.push_back(std::bit_cast<std::uint32_t>(v));
   return r;
 }
@@ -200,6 +212,7 @@ TEST(MaxPool2dTwoByTwo, EveryWindowOfRuleValuesMatchesElementForm) {
       x[nc * g.H * g.W + (2 * p + k / 2) * g.W + 2 * q + k % 2] = kRuleValues[size_t(code % n_values)];
   }
   const PoolFwd want = elem_pool_fwd(x, g);
+  EXPECT_TRUE(same_pool_fwd(plane_form_pool_fwd(x, g), want, x, g)) << "kernels' plane form";
   for (const PoolFwd& got : test::at_each_thread_count([&] { return cpu_pool_fwd(x, g); }))
     EXPECT_TRUE(same_pool_fwd(got, want, x, g));
 }
@@ -230,6 +243,7 @@ TEST(MaxPool2dTwoByTwo, EveryRowLengthWithSparseNaNsMatchesElementForm) {
       v = r % 40 == 0 ? kRuleValues[r / 40 % 2] : kRuleValues[2 + r / 40 % (kRuleValues.size() - 2)];
     }
     const PoolFwd want = elem_pool_fwd(x, g);
+    EXPECT_TRUE(same_pool_fwd(plane_form_pool_fwd(x, g), want, x, g)) << "kernels' plane form, Q " << Q;
     for (const PoolFwd& got : test::at_each_thread_count([&] { return cpu_pool_fwd(x, g); }))
       EXPECT_TRUE(same_pool_fwd(got, want, x, g)) << "Q " << Q;
   }
